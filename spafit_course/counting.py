@@ -1,0 +1,70 @@
+"""Parameter tables for any model without loading weights (lessons 04 and 05, `spafit-course count`)."""
+
+from __future__ import annotations
+
+from .architectures import num_layers
+from .closed_form import closed_form_count
+from .methods import METHODS, method_config
+from .models import meta_model, model_config
+from .params import count_parameters, format_table
+from .profiles import get_profile
+from .spafit import SpafitConfig, apply_spafit, check_boundaries, scaled_boundaries
+
+
+def method_counts(name_or_config, configs: dict, num_labels: int = 2) -> dict:
+    """{label: ParameterCount} after applying each SpafitConfig (None: full) to a fresh meta-device model."""
+    counts = {}
+    for label, config in configs.items():
+        model = meta_model(name_or_config, num_labels)
+        if config is not None:
+            apply_spafit(model, config)
+        counts[label] = count_parameters(model)
+    return counts
+
+
+def default_configs(layers: int, n1=None, n2=None, r: int = 64, targets=("query", "key", "value"),
+                    bias_terms: str = "linear") -> dict:
+    """The four methods for an L-layer model: LoRA as the quick profile's baseline, SPAFIT as given."""
+    if n1 is None or n2 is None:
+        s1, s2 = scaled_boundaries(layers)
+        n1, n2 = (s1 if n1 is None else n1), (s2 if n2 is None else n2)
+    check_boundaries(layers, n1, n2)
+    configs = {m: method_config(m, layers, get_profile("quick")) for m in METHODS if m != "spafit"}
+    configs[f"spafit N1={n1} N2={n2}"] = SpafitConfig(n1=n1, n2=n2, targets=targets, r=r, bias_terms=bias_terms)
+    return configs
+
+
+def describe(config) -> str:
+    if config is None:
+        return "every parameter"
+    if config.n1 == 0 and config.n2 == 0:
+        return f"LoRA r={config.r} on {'/'.join(config.targets)}, every layer" + (
+            "" if config.bias_terms == "none" else f", {config.bias_terms} biases")
+    return f"layers {config.n1 + 1}-{config.n2} biases" + (
+        f", layers {config.n2 + 1}+ LoRA r={config.r} on {'/'.join(config.targets)} + biases"
+        if config.n2 < 10**6 else "")
+
+
+def count_table(model_name: str, num_labels: int = 2, n1=None, n2=None, r: int = 64, targets="query,key,value",
+                bias_terms: str = "linear") -> str:
+    """The text printed by `spafit-course count`."""
+    hf_config = model_config(model_name, num_labels)
+    model = meta_model(hf_config)
+    layers = num_layers(model)
+    targets = tuple(t.strip() for t in targets.split(",")) if isinstance(targets, str) else tuple(targets)
+    configs = default_configs(layers, n1, n2, r, targets, bias_terms)
+    counts = method_counts(hf_config, configs)
+    bert = hf_config.model_type == "bert"
+    header = ("method", "trainable", "% of total", "closed form" if bert else "", "what trains")
+    rows = [header]
+    for label, config in configs.items():
+        c = counts[label]
+        closed = f"{closed_form_count(hf_config, config).trainable:,}" if bert else ""
+        what = describe(config) if label != "bitfit" else f"{bias_terms} biases of every layer"
+        rows.append((label, f"{c.trainable:,}", f"{c.percent:.3f}", closed, what))
+    if not bert:
+        rows = [row[:3] + row[4:] for row in rows]
+    total = counts["full"].total
+    return (f"{model_name}: {layers} layers, {num_labels} labels, {total:,} total parameters "
+            "(built on the meta device: no weights loaded)\n"
+            "classifier always trains; percentages are of the adapted model's total\n\n" + format_table(rows))

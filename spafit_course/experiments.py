@@ -1,0 +1,133 @@
+"""Running the methods on a task and reporting them (lessons 04 and 05, and `spafit-course compare`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .data import prepare_task
+from .methods import METHODS, check_method, prepare_model
+from .models import load_model, load_tokenizer
+from .params import format_table
+from .profiles import Profile
+from .tasks import get_task
+from .train import train_and_evaluate
+
+
+def prepared_data(profile: Profile, task_name: str | None = None, tokenizer=None):
+    """Tokenizer, tokenised train set and eval sets for the profile's task (or another task)."""
+    task = get_task(task_name or profile.task)
+    tokenizer = tokenizer or load_tokenizer(profile.model_name)
+    train, evals = prepare_task(task.name, tokenizer, profile.max_length, profile.train_size, profile.eval_size,
+                                seed=profile.seed)
+    return tokenizer, train, evals
+
+
+def run_method(profile: Profile, method: str, data=None, task_name: str | None = None, spafit_config=None,
+               progress: bool = True, model_factory=None) -> dict:
+    """Load a fresh model, prepare it for `method`, train and evaluate; one result row.
+
+    `spafit_config` overrides the profile's SPAFIT settings (the sweep and the notebook's explorer use it);
+    `model_factory(num_labels)` replaces the profile's model (tests use tiny models).
+    """
+    from .spafit import apply_spafit
+
+    check_method(method)
+    task = get_task(task_name or profile.task)
+    tokenizer, train, evals = data or prepared_data(profile, task.name)
+    if model_factory is not None:
+        model = model_factory(task.num_labels)
+    else:
+        model = load_model(profile.model_name, task.num_labels, seed=profile.seed)
+    if spafit_config is not None and method == "spafit":
+        apply_spafit(model, spafit_config)
+    else:
+        prepare_model(model, method, profile)
+    result = train_and_evaluate(model, tokenizer, task.name, train, evals, profile.learning_rates[method],
+                                profile.epochs, profile.batch_size, profile.seed, progress=progress)
+    split = task.eval_splits[0]
+    row = {
+        "method": method, "task": task.name, "profile": profile.name, "model": profile.model_name,
+        "metric": task.headline_metric, "score": result.metrics[split][task.headline_metric], "split": split,
+        "trainable": result.trainable, "total": result.total,
+        "percent_trainable": 100.0 * result.trainable / result.total,
+        "train_seconds": result.train_seconds, "seconds_per_step": result.median_step_seconds,
+        "steps": result.steps, "peak_memory_mb": result.peak_memory_mb, "device": result.device,
+        "all_metrics": result.metrics,
+    }
+    spafit = getattr(model, "spafit_config", None)
+    if spafit is not None:
+        row["spafit_config"] = spafit.to_dict()
+    row["_model"] = model
+    return row
+
+
+def compare_methods(profile: Profile, methods=METHODS, task_name: str | None = None, progress: bool = True,
+                    model_factory=None, on_result=None) -> list[dict]:
+    """Run each method on the same data; returns result rows (each with its trained model under "_model")."""
+    for method in methods:
+        check_method(method)
+    tokenizer = load_tokenizer(profile.model_name)
+    data = prepared_data(profile, task_name, tokenizer)
+    rows = []
+    for method in methods:
+        row = run_method(profile, method, data, task_name, progress=progress, model_factory=model_factory)
+        rows.append(row)
+        if on_result:
+            on_result(row)
+    return rows
+
+
+def results_table(rows) -> str:
+    """Method, trainable parameters, % of total, metric, train seconds, seconds/step."""
+    table = [("method", "trainable", "% of total", rows[0]["metric"] if rows else "metric", "train s", "s/step",
+              "peak MB")]
+    for r in rows:
+        table.append((r["method"], f"{r['trainable']:,}", f"{r['percent_trainable']:.3f}", f"{r['score']:.4f}",
+                      f"{r['train_seconds']:.1f}", f"{r['seconds_per_step']:.3f}", f"{r['peak_memory_mb']:.0f}"))
+    return format_table(table)
+
+
+def public(row: dict) -> dict:
+    """A row without its private entries (the trained model)."""
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+def save_results(rows, folder, name: str = "compare") -> dict[str, Path]:
+    """Write the rows as JSON and CSV and the metric-vs-parameters plot as PNG; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"json": folder / f"{name}.json", "csv": folder / f"{name}.csv", "png": folder / f"{name}.png"}
+    clean = [public(r) for r in rows]
+    paths["json"].write_text(json.dumps(clean, indent=2))
+    columns = ["method", "task", "metric", "score", "trainable", "total", "percent_trainable", "train_seconds",
+               "seconds_per_step", "steps", "peak_memory_mb", "device", "profile", "model"]
+    with open(paths["csv"], "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(clean)
+    figure = plot_metric_vs_parameters(clean)
+    figure.savefig(paths["png"], dpi=120, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+    return paths
+
+
+def plot_metric_vs_parameters(rows, ax=None):
+    """The course's key picture: score against trainable parameters, log x axis, one labelled point each."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4))
+    for r in rows:
+        ax.scatter(r["trainable"], r["score"], s=50)
+        ax.annotate(r.get("label", r["method"]), (r["trainable"], r["score"]), textcoords="offset points",
+                    xytext=(6, 4))
+    ax.set_xscale("log")
+    ax.set_xlabel("trainable parameters (log scale)")
+    ax.set_ylabel(f"{rows[0]['metric']} on {rows[0]['split']}" if rows else "score")
+    ax.set_title(f"{rows[0]['task']}: score against trainable parameters" if rows else "")
+    ax.grid(True, which="both", alpha=0.3)
+    return ax.figure

@@ -1,0 +1,46 @@
+"""The four methods the course compares, as settings of one stratifier (lessons 04 and 05).
+
+full    every parameter trains (the outside reference)
+bitfit  SPAFIT with N1 = 0, N2 = L: the biases of every layer plus the head
+lora    LoRA on every layer, no biases: SPAFIT with N1 = N2 = 0 and bias_terms="none"
+spafit  the profile's boundaries, LoRA targets and rank
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .architectures import num_layers
+from .spafit import SpafitConfig, apply_spafit
+
+METHODS = ("full", "bitfit", "lora", "spafit")
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+
+def method_config(method: str, num_layers: int, profile) -> SpafitConfig | None:
+    """The `SpafitConfig` that realises `method` on an L-layer model (None for full fine-tuning)."""
+    check_method(method)
+    if method == "full":
+        return None
+    if method == "bitfit":
+        return SpafitConfig(n1=0, n2=num_layers)
+    if method == "lora":
+        lora = profile.lora
+        return SpafitConfig(n1=0, n2=0, targets=lora["targets"], r=lora["r"], alpha=lora["alpha"], bias_terms="none")
+    s = profile.spafit
+    n1, n2 = min(s["n1"], num_layers), min(s["n2"], num_layers)
+    return SpafitConfig(n1=n1, n2=n2, targets=s["targets"], r=s["r"], alpha=s["alpha"])
+
+
+def prepare_model(model: nn.Module, method: str, profile) -> nn.Module:
+    """Make `model` train the way `method` says (in place) and return it."""
+    config = method_config(method, num_layers(model), profile)
+    if config is None:
+        for p in model.parameters():
+            p.requires_grad_(True)
+        return model
+    return apply_spafit(model, config)
