@@ -7,13 +7,16 @@ $SPAFIT_PROFILE. Run `spafit-course COMMAND --help` for the options of each.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
 import sys
 from pathlib import Path
 
 from .methods import METHODS
 from .profiles import PROFILES, get_profile
 from .tasks import TASKS
+
+# Modules under spafit_course/ that add a subcommand (sweep, bench, predict, ...).
+EXTRA_COMMANDS: tuple = ()
 
 DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tuning, BitFit, LoRA and SPAFIT.
 
@@ -114,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--bias-terms", default="linear", choices=["linear", "all", "none"],
                        help="biases that train in groups 2 and 3 (default linear: every Linear bias)")
     count.set_defaults(func=cmd_count)
+
+    # Further subcommands live in their own modules, each with an add_subcommand(subparsers) function.
+    for module_name in EXTRA_COMMANDS:
+        importlib.import_module(f".{module_name}", __package__).add_subcommand(sub)
     return parser
 
 

@@ -1,0 +1,30 @@
+# Two commands do everything on a fresh machine with Python 3.10+:
+#   make demo   set up .venv, then run `spafit-course compare` on the quick profile (offline, CPU)
+#   make test   set up .venv, then run the whole test suite: unit tests and every notebook through nbval
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# A CPU build of torch where one is at hand; set TORCH_SPEC to your own choice (e.g. "torch>=2.2") elsewhere.
+TORCH_SPEC ?= torch==2.13.0
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: setup demo test clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: setup
+	$(BIN)/spafit-course compare
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) results
