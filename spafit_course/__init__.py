@@ -4,6 +4,7 @@ The lessons in notebooks/ build each method in front of the learner; this packag
 implementation of each, which the command-line tool `spafit-course` and the tests use too.
 """
 
+from .adapters import load_adapter, merge_adapter, save_adapter
 from .architectures import TARGETS, UnsupportedModelError, get_layers, num_layers
 from .bitfit import apply_bitfit
 from .closed_form import closed_form_count

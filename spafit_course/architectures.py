@@ -62,6 +62,12 @@ class UnsupportedModelError(ValueError):
 def architecture_of(model: nn.Module) -> Architecture:
     """The `Architecture` of a Hugging Face encoder, or a clear error naming the supported families."""
     model_type = getattr(getattr(model, "config", None), "model_type", None)
+    if model_type is None:
+        # A plain nn.Module (or a wrapper) gives no family to look up, so say that rather than "type None".
+        raise UnsupportedModelError(
+            f"cannot find the layer stack of this {type(model).__name__}: it is not a Hugging Face model "
+            f"(no config.model_type); supported model types: {', '.join(sorted(ARCHITECTURES))}"
+        )
     if model_type in _SHARED_WEIGHTS:
         raise UnsupportedModelError(
             f"SPAFIT does not apply to model type {model_type!r}: {_SHARED_WEIGHTS[model_type]}, "
@@ -83,7 +89,13 @@ def base_model_of(model: nn.Module) -> nn.Module:
 def get_layers(model: nn.Module) -> nn.ModuleList:
     """The model's transformer layers, input side first (layer 1 of the course is index 0 here)."""
     arch = architecture_of(model)
-    layers = base_model_of(model).get_submodule(arch.layers_path)
+    try:
+        layers = base_model_of(model).get_submodule(arch.layers_path)
+    except AttributeError:
+        raise UnsupportedModelError(
+            f"cannot find the layer stack {arch.layers_path!r} in this {type(model).__name__} "
+            f"(model type {arch.family!r})"
+        ) from None
     if not isinstance(layers, nn.ModuleList) or len(layers) == 0:
         raise UnsupportedModelError(f"{arch.layers_path!r} of this {arch.family} model is not a list of layers")
     return layers
@@ -96,6 +108,7 @@ def num_layers(model: nn.Module) -> int:
 
 def resolve_targets(model: nn.Module, targets) -> dict:
     """Map the course's target names to this architecture's module paths; unknown names fail early."""
+    get_layers(model)  # an unsupported model fails here, before any caller has frozen a parameter
     arch = architecture_of(model)
     if isinstance(targets, str):
         targets = (targets,)

@@ -16,7 +16,7 @@ from .profiles import PROFILES, get_profile
 from .tasks import TASKS
 
 # Modules under spafit_course/ that add a subcommand (sweep, bench, predict, ...).
-EXTRA_COMMANDS: tuple = ()
+EXTRA_COMMANDS: tuple = ("bench", "sweep", "predict")
 
 DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tuning, BitFit, LoRA and SPAFIT.
 
@@ -67,12 +67,32 @@ def cmd_compare(args) -> int:
     if is_main_process():
         paths = save_results(rows, args.output)
         print("\nsaved " + ", ".join(str(p) for p in paths.values()))
+        if args.save_adapters:
+            save_compare_adapters(rows, args.output / "adapters", profile, task)
     return 0
 
 
-def cmd_count(args) -> int:
-    from .counting import count_table
+def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
+    """Save each PEFT method's trained adapter under FOLDER/METHOD and print its size on disk."""
+    from .adapters import adapter_size_bytes, save_adapter
+    from .predict import label_names_of
 
+    print(f"\nadapters in {folder}:")
+    for row in rows:
+        if row["method"] == "full":  # every weight trained: no adapter, the whole model is the result
+            print("  full: no adapter (every weight trains; use model.save_pretrained)")
+            continue
+        path = save_adapter(row["_model"], folder / row["method"], base_model_name=profile.model_name, task=task,
+                            max_length=profile.max_length, label_names=label_names_of(task))
+        print(f"  {row['method']}: {adapter_size_bytes(path) / 1024:,.1f} KiB")
+
+
+def cmd_count(args) -> int:
+    from .counting import count_table, paper_table
+
+    if args.paper:
+        print(paper_table(num_labels=args.num_labels))
+        return 0
     print(count_table(args.model, num_labels=args.num_labels, n1=args.n1, n2=args.n2, r=args.r,
                       targets=args.targets, bias_terms=args.bias_terms))
     return 0
@@ -99,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"comma-separated subset of {','.join(METHODS)} (default: all four)")
     compare.add_argument("--output", type=Path, default=Path("results"),
                          help="folder for compare.json, compare.csv and compare.png (default: ./results)")
+    compare.add_argument("--save-adapters", action="store_true",
+                         help="also save each PEFT method's adapter under OUTPUT/adapters/METHOD (for "
+                              "`spafit-course predict`) and print its size on disk")
     compare.set_defaults(func=cmd_compare)
 
     count = sub.add_parser("count", help="trainable-parameter table of every method for a model (no download)",
@@ -116,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "ffn_out (default query,key,value)")
     count.add_argument("--bias-terms", default="linear", choices=["linear", "all", "none"],
                        help="biases that train in groups 2 and 3 (default linear: every Linear bias)")
+    count.add_argument("--paper", action="store_true",
+                       help="the paper's setting instead: bert-large-cased counts of full fine-tuning, BitFit, LoRA "
+                            "and DESIGN.md's reconstructed SPAFIT settings, against the paper's 5.65M-7.49M range")
     count.set_defaults(func=cmd_count)
 
     # Further subcommands live in their own modules, each with an add_subcommand(subparsers) function.

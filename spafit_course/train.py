@@ -62,10 +62,13 @@ class BarsOnly(ProgressCallback):
         pass
 
 
-def precision_flags() -> dict:
-    if not torch.cuda.is_available():
+def device_flags() -> dict:
+    """bf16 (or fp16) on a GPU; on a CPU-only machine, say so, so that torchrun's processes join over gloo."""
+    if torch.cuda.is_available():
+        return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+    if torch.backends.mps.is_available():
         return {}
-    return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+    return {"use_cpu": True, "ddp_backend": "gloo"}
 
 
 def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_datasets: dict,
@@ -97,8 +100,9 @@ def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_dat
         report_to="none",
         disable_tqdm=not progress,
         dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(),
         ddp_find_unused_parameters=False,
-        **precision_flags(),
+        **device_flags(),
     )
     clock = StepClock()
     trainer = Trainer(model=model, args=args, train_dataset=train_dataset,

@@ -1,0 +1,83 @@
+"""Every committed notebook renders on GitHub and leaks nothing: checked with tools/clean_notebooks.py."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("clean_notebooks", ROOT / "tools" / "clean_notebooks.py")
+clean = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(clean)
+
+NOTEBOOKS = clean.notebooks_in(ROOT)
+LESSONS = ["00_setup_and_full_finetuning", "01_bitfit", "02_lora", "03_where_knowledge_lives", "04_spafit",
+           "05_glue_comparison"]
+
+
+def test_the_six_lessons_are_there():
+    assert [p.stem for p in clean.notebooks_in(ROOT, ("notebooks",))] == LESSONS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_notebook_is_clean(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    assert "widgets" not in nb["metadata"]
+    assert clean.problems(nb) == []
+    assert clean.badge_problem(nb, f"{path.parent.name}/{path.name}") is None
+
+
+@pytest.mark.parametrize("path", clean.notebooks_in(ROOT, ("notebooks",)), ids=lambda p: p.name)
+def test_lesson_starts_with_the_shared_setup_and_keeps_outputs(path):
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    setup = "".join(nb["cells"][1]["source"])
+    assert 'if "google.colab" in sys.modules:' in setup and "%pip install" in setup
+    assert "start_lesson()" in setup
+    # Outputs stay stored so a reader on GitHub sees them: every code cell ran.
+    assert all(c["execution_count"] is not None for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def notebook(outputs, metadata=None):
+    return {"metadata": metadata or {}, "cells": [{"cell_type": "code", "metadata": {"execution": {"t": 1}},
+                                                   "outputs": outputs, "source": "x"}]}
+
+
+def test_problems_finds_widget_state_stderr_and_machine_paths():
+    nb = notebook([
+        {"output_type": "stream", "name": "stderr", "text": ["Some weights were not initialized\n"]},
+        {"output_type": "stream", "name": "stdout", "text": "saved to /tmp/spafit-abc/compare.json\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "PosixPath('/root/.cache/x')"}},
+        {"output_type": "error", "ename": "E", "evalue": "", "traceback": ["File /work/main/a.py, line 3"]},
+        {"output_type": "display_data", "data": {"text/html": "<td>/home/alice/data</td>"}},
+    ], metadata={"widgets": {"state": {}}})
+    found = clean.problems(nb)
+    assert found[0] == "notebook metadata stores widget state ('widgets')"
+    assert found[1] == "cell 0: stderr output: 'Some weights were not initialized'"
+    assert [f.split("'")[1] for f in found[2:]] == ["/tmp", "/root", "/work", "/home/alice"]
+
+
+def test_problems_ignores_images_and_lookalike_text():
+    nb = notebook([
+        {"output_type": "display_data", "data": {"image/png": "iVBOR/tmp/work/xyz", "text/plain": "<Figure>"}},
+        {"output_type": "stream", "name": "stdout", "text": "rate 3/tmp2 and spafit_course/workers.py\n"},
+    ])
+    assert clean.problems(nb) == []
+
+
+def test_clean_removes_widget_state_and_timestamps_only():
+    nb = notebook([{"output_type": "stream", "name": "stdout", "text": "hi\n"}], metadata={"widgets": {}, "k": 1})
+    clean.clean_notebook(nb)
+    assert nb["metadata"] == {"k": 1}
+    assert nb["cells"][0]["metadata"] == {}
+    assert nb["cells"][0]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
+
+
+def test_badge_must_point_at_the_notebook_itself():
+    cell = {"cell_type": "markdown", "metadata": {}, "source": (
+        "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        "(https://colab.research.google.com/github/spafit-course/spafit-course/blob/main/notebooks/01_bitfit.ipynb)")}
+    nb = {"metadata": {}, "cells": [cell]}
+    assert clean.badge_problem(nb, "notebooks/01_bitfit.ipynb") is None
+    assert "notebooks/02_lora.ipynb" in clean.badge_problem(nb, "notebooks/02_lora.ipynb")
+    assert clean.badge_problem({"metadata": {}, "cells": []}, "x.ipynb").startswith("the first cell is not")

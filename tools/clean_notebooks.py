@@ -1,0 +1,109 @@
+"""Strip notebooks for the repository, and refuse ones that leak the machine they ran on.
+
+    python tools/clean_notebooks.py                   # clean every notebook in notebooks/, solutions/, exercises/
+    python tools/clean_notebooks.py --check FILE ...  # only report, change nothing
+
+Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel) and
+nbconvert's per-cell execution timestamps. It then fails (exit 1) when an output still holds a machine path
+(/work, /root, /tmp, /home/NAME) or a stderr stream: both mean a cell printed something a reader should not
+see, and the fix belongs in the notebook's code, not in this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+FOLDERS = ("notebooks", "solutions", "exercises")
+MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/root|/tmp|/home/[\w.-]+)(/|\b)")
+BADGE_URL = "https://colab.research.google.com/github/spafit-course/spafit-course/blob/main/"
+
+
+def output_texts(output: dict):
+    """Every piece of text an output shows a reader: stream text, non-image data, tracebacks."""
+    if output.get("output_type") == "stream":
+        yield _join(output.get("text", ""))
+    for mime, value in output.get("data", {}).items():
+        if not mime.startswith("image/"):  # base64 images can spell "/tmp" by chance
+            yield value if isinstance(value, str) else _join(value) if isinstance(value, list) else json.dumps(value)
+    if output.get("output_type") == "error":
+        yield "\n".join(output.get("traceback", []))
+
+
+def _join(text) -> str:
+    return "".join(text) if isinstance(text, list) else text
+
+
+def clean_notebook(nb: dict) -> dict:
+    """Remove widget state and execution timestamps, in place; returns the notebook."""
+    nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb.get("cells", []):
+        cell.get("metadata", {}).pop("execution", None)
+    return nb
+
+
+def problems(nb: dict) -> list[str]:
+    """What keeps a notebook out of the repository: widget state, machine paths, stderr; one line each."""
+    found = []
+    if "widgets" in nb.get("metadata", {}):
+        found.append("notebook metadata stores widget state ('widgets')")
+    for index, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                first = _join(output.get("text", "")).strip().splitlines()[:1]
+                found.append(f"cell {index}: stderr output: {first[0][:80] if first else ''!r}")
+            for text in output_texts(output):
+                match = MACHINE_PATH.search(text)
+                if match:
+                    start = max(0, match.start() - 20)
+                    found.append(f"cell {index}: machine path {match.group(1)!r} in "
+                                 f"{text[start:match.end() + 30]!r}")
+    return found
+
+
+def badge_problem(nb: dict, relative_path: str) -> str | None:
+    """None when the first cell is an Open-in-Colab badge pointing at this notebook, else what is wrong."""
+    cells = nb.get("cells", [])
+    if not cells or cells[0].get("cell_type") != "markdown":
+        return "the first cell is not a markdown cell with the Open-in-Colab badge"
+    source = _join(cells[0].get("source", ""))
+    expected = BADGE_URL + relative_path
+    if "colab-badge.svg" not in source or expected not in source:
+        return f"the first cell lacks an Open-in-Colab badge linking to {expected}"
+    return None
+
+
+def notebooks_in(root: Path, folders=FOLDERS) -> list[Path]:
+    return sorted(p for folder in folders for p in (root / folder).glob("*.ipynb")
+                  if ".ipynb_checkpoints" not in p.parts)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: every one in " + ", ".join(FOLDERS) + ")")
+    parser.add_argument("--check", action="store_true", help="report problems only; write nothing")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parent.parent
+    paths = args.paths or notebooks_in(root)
+    failed = False
+    for path in paths:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if not args.check:
+            before = json.dumps(nb, sort_keys=True)
+            clean_notebook(nb)
+            if json.dumps(nb, sort_keys=True) != before:
+                import nbformat
+
+                nbformat.write(nbformat.from_dict(nb), str(path))
+                print(f"cleaned {path}")
+        for problem in problems(nb):
+            failed = True
+            print(f"{path}: {problem}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

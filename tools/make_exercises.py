@@ -1,0 +1,131 @@
+"""Generate exercises/ from solutions/ (the single source of every practice notebook).
+
+    python tools/make_exercises.py          # rewrite exercises/ from solutions/
+    python tools/make_exercises.py --check  # exit 1 if exercises/ is out of date
+
+In a solution notebook, the answer to an exercise sits between a `### BEGIN SOLUTION` and a `### END SOLUTION`
+line. In the exercise copy the region becomes `raise NotImplementedError("Exercise k.n: hint")`, k being the
+lesson (the file name's number) and n the region's place in the notebook; the hint is a `# HINT: ...` line in
+the region, else the region's first line. A region at the top level of a cell makes the cell raise when run, so
+that cell gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the solution cell does not raise), and
+`# NBVAL_CHECK_OUTPUT` lines (solutions' check cells must keep printing PASS) are dropped. Outputs and
+execution counts are cleared, widget state is dropped, and the "Open in Colab" badge points at exercises/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
+BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"
+RAISES_MARKER = "# NBVAL_RAISES_EXCEPTION"
+CHECK_OUTPUT_MARKER = "# NBVAL_CHECK_OUTPUT"  # solutions' check cells must print PASS; an exercise's print FAIL
+GENERATED_NOTE = ("*This copy is generated from `solutions/{name}` by `python tools/make_exercises.py`: "
+                  "edit the solution notebook, never this file.*")
+
+
+def strip_solutions(source: str, lesson: int, counter: list[int], where: str) -> tuple[str, bool]:
+    """The cell's source with each solution region replaced by a stub; and whether a stub is at top level."""
+    lines, out, top_level = source.split("\n"), [], False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() != BEGIN:
+            if line.strip() == END:
+                raise ValueError(f"{where}: {END!r} without a {BEGIN!r} before it")
+            out.append(line)
+            i += 1
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        try:
+            end = next(j for j in range(i + 1, len(lines)) if lines[j].strip() in (BEGIN, END))
+        except StopIteration:
+            raise ValueError(f"{where}: {BEGIN!r} without a matching {END!r}") from None
+        if lines[end].strip() == BEGIN:
+            raise ValueError(f"{where}: solution regions cannot be nested")
+        region = [r.strip() for r in lines[i + 1:end] if r.strip()]
+        hints = [r[len(HINT):].strip() for r in region if r.startswith(HINT)]
+        hint = hints[0] if hints else (region[0].lstrip("#").strip() if region else "write the code")
+        counter[0] += 1
+        message = f"Exercise {lesson}.{counter[0]}: {hint}"
+        out.append(f"{indent}raise NotImplementedError({message!r})")
+        top_level = top_level or indent == ""
+        i = end + 1
+    return "\n".join(out), top_level
+
+
+def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The exercise copy of one solution notebook (the input is left unchanged)."""
+    match = re.match(r"(\d+)_", name)
+    if not match:
+        raise ValueError(f"{name}: practice notebooks are named NN_topic_practice.ipynb, NN the lesson number")
+    lesson, counter = int(match.group(1)), [0]
+    nb = nbformat.from_dict(solution)
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # a deep copy
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and "colab.research.google.com" in cell.source:
+            cell.source = cell.source.replace("/solutions/", "/exercises/")
+            if index == 0:
+                cell.source += "\n\n" + GENERATED_NOTE.format(name=name)
+        if cell.cell_type != "code":
+            continue
+        source, raises = strip_solutions(cell.source, lesson, counter, f"{name}, cell {index + 1}")
+        source = "\n".join(line for line in source.split("\n") if line.strip() != CHECK_OUTPUT_MARKER)
+        if raises and not source.startswith(RAISES_MARKER):
+            source = f"{RAISES_MARKER}\n{source}"
+        cell.source = source
+        cell.outputs = []
+        cell.execution_count = None
+        cell.metadata.pop("execution", None)
+    if counter[0] == 0:
+        raise ValueError(f"{name}: no {BEGIN!r} region, so there is no exercise to generate")
+    return nb
+
+
+def generate(solutions: Path = SOLUTIONS) -> dict[str, str]:
+    """{file name: notebook text} of every exercise notebook, built in memory."""
+    texts = {}
+    for path in sorted(solutions.glob("*.ipynb")):
+        solution = nbformat.read(path, as_version=4)
+        texts[path.name] = nbformat.writes(make_exercise(solution, path.name)) + "\n"
+    return texts
+
+
+def out_of_date(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[str]:
+    """Names of exercise notebooks that are missing, stale, or have no solution source any more."""
+    expected = generate(solutions)
+    present = {p.name for p in exercises.glob("*.ipynb")}
+    stale = [n for n, text in expected.items()
+             if n not in present or (exercises / n).read_text(encoding="utf-8") != text]
+    return sorted(stale + sorted(present - set(expected)))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = out_of_date()
+        for name in stale:
+            print(f"out of date: exercises/{name}")
+        return 1 if stale else 0
+    texts = generate()
+    EXERCISES.mkdir(exist_ok=True)
+    for name, text in texts.items():
+        (EXERCISES / name).write_text(text, encoding="utf-8")
+    for path in EXERCISES.glob("*.ipynb"):
+        if path.name not in texts:
+            path.unlink()  # its solution notebook is gone
+    print(f"wrote {len(texts)} exercise notebooks to exercises/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
