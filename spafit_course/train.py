@@ -8,6 +8,7 @@ GPU it trains in bf16 (or fp16 where bf16 is not supported).
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -68,7 +69,8 @@ def device_flags() -> dict:
         return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
     if torch.backends.mps.is_available():
         return {}
-    return {"use_cpu": True, "ddp_backend": "gloo"}
+    launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # by torchrun or accelerate launch
+    return {"use_cpu": True, "ddp_backend": "gloo"} if launched else {"use_cpu": True}
 
 
 def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_datasets: dict,
