@@ -34,15 +34,18 @@ def default_configs(layers: int, n1=None, n2=None, r: int = 64, targets=("query"
     return configs
 
 
-def describe(config) -> str:
+def describe(config, layers: int) -> str:
+    """One line saying what trains under `config` on an L-layer model."""
     if config is None:
         return "every parameter"
-    if config.n1 == 0 and config.n2 == 0:
-        return f"LoRA r={config.r} on {'/'.join(config.targets)}, every layer" + (
-            "" if config.bias_terms == "none" else f", {config.bias_terms} biases")
-    return f"layers {config.n1 + 1}-{config.n2} biases" + (
-        f", layers {config.n2 + 1}+ LoRA r={config.r} on {'/'.join(config.targets)} + biases"
-        if config.n2 < 10**6 else "")
+    lora = f"LoRA r={config.r} on {'/'.join(config.targets)}"
+    biases = "" if config.bias_terms == "none" else f" + {config.bias_terms} biases"
+    if config.n1 == config.n2 == 0:
+        return f"{lora}{biases}, every layer"
+    parts = [f"layers {config.n1 + 1}-{config.n2}: {config.bias_terms} biases"] if config.n2 > config.n1 else []
+    if config.n2 < layers:
+        parts.append(f"layers {config.n2 + 1}-{layers}: {lora}{biases}")
+    return "; ".join(parts) or "the head only (a linear probe)"
 
 
 def count_table(model_name: str, num_labels: int = 2, n1=None, n2=None, r: int = 64, targets="query,key,value",
@@ -60,7 +63,7 @@ def count_table(model_name: str, num_labels: int = 2, n1=None, n2=None, r: int =
     for label, config in configs.items():
         c = counts[label]
         closed = f"{closed_form_count(hf_config, config).trainable:,}" if bert else ""
-        what = describe(config) if label != "bitfit" else f"{bias_terms} biases of every layer"
+        what = describe(config, layers)
         rows.append((label, f"{c.trainable:,}", f"{c.percent:.3f}", closed, what))
     if not bert:
         rows = [row[:3] + row[4:] for row in rows]
@@ -105,8 +108,7 @@ def paper_rows(num_labels: int = 2) -> list[dict]:
         rows.append({"setting": label, "trainable": c.trainable, "total": c.total, "percent": c.percent,
                      "closed_form": closed.trainable,
                      "in_paper_range": PAPER_RANGE[0] <= c.trainable <= PAPER_RANGE[1],
-                     "what": "linear biases of every layer" if config is not None and config.n2 == 24
-                     else describe(config)})
+                     "what": describe(config, hf_config.num_hidden_layers)})
     return rows
 
 

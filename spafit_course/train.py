@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 
 import psutil
 import torch
-from transformers import DataCollatorWithPadding, ProgressCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers import (DataCollatorWithPadding, PrinterCallback, ProgressCallback, Trainer, TrainerCallback,
+                          TrainingArguments)
 
 from .metrics import task_metrics
 from .params import count_parameters
@@ -110,6 +111,8 @@ def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_dat
     trainer = Trainer(model=model, args=args, train_dataset=train_dataset,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                       callbacks=[clock])
+    # The Trainer prints its log dicts under the bars (or alone without bars); keep only the bars.
+    trainer.callback_handler.pop_callback(PrinterCallback)
     if progress and trainer.callback_handler.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(BarsOnly)
     if torch.cuda.is_available():
