@@ -171,7 +171,7 @@ def add_subcommand(subparsers) -> None:
                     "sweep.png (heatmaps of the metric and the trainable parameters). On the quick profile the "
                     f"default grid is N1 in {{{','.join(map(str, DEFAULT_N1))}}} x N2 in "
                     f"{{{','.join(map(str, DEFAULT_N2))}}} (8 valid cells) on {SWEEP_TRAIN_SIZE} training examples "
-                    "(not the profile's 2,000) so it finishes within 10 minutes on 2 CPU cores; --train-size "
+                    "(not the profile's 3,000) so it finishes within 10 minutes on 2 CPU cores; --train-size "
                     "changes that.")
     add_profile_options(sweep)
     sweep.add_argument("--n1", default=",".join(map(str, DEFAULT_N1)),
