@@ -23,6 +23,15 @@ DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tun
 SPAFIT splits the L layers with two boundaries 0 <= N1 <= N2 <= L: layers 1..N1 are frozen, N1+1..N2 train
 their biases only, N2+1..L get LoRA plus biases; the classifier always trains."""
 
+EXAMPLES = """examples:
+  spafit-course compare                          all four methods, quick profile (offline CPU, ~5 min)
+  spafit-course compare --profile colab          bert-base-cased on GLUE SST-2 (needs the Hub and a GPU)
+  spafit-course count --model bert-large-cased   parameter table, no download
+  spafit-course count --paper                    the paper's settings, reconstructed
+  spafit-course sweep                            N1 x N2 grid with heatmaps
+  spafit-course bench --tiny                     step time and memory against the cost model, in seconds
+  torchrun --nproc_per_node 2 -m spafit_course.cli compare   the same on two processes/GPUs"""
+
 
 def add_profile_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=list(PROFILES), default=None,
@@ -105,7 +114,7 @@ def is_main_process() -> bool:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spafit-course", description=DESCRIPTION,
+    parser = argparse.ArgumentParser(prog="spafit-course", description=DESCRIPTION, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 

@@ -11,6 +11,7 @@ from .methods import METHODS, check_method, prepare_model
 from .models import load_model, load_tokenizer
 from .params import format_table
 from .profiles import Profile
+from .spafit import apply_spafit
 from .tasks import get_task
 from .train import train_and_evaluate
 
@@ -31,8 +32,6 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
     `spafit_config` overrides the profile's SPAFIT settings (the sweep and the notebook's explorer use it);
     `model_factory(num_labels)` replaces the profile's model (tests use tiny models).
     """
-    from .spafit import apply_spafit
-
     check_method(method)
     task = get_task(task_name or profile.task)
     tokenizer, train, evals = data or prepared_data(profile, task.name)
