@@ -304,9 +304,10 @@ def lora_fraction(facts: dict, config, seq_length: int) -> float:
 def default_boundaries(num_layers: int) -> tuple[int, int]:
     """The quick profile's SPAFIT boundaries (2, 4 of 6 layers), scaled to another depth."""
     from .profiles import get_profile
+    from .spafit import scaled_boundaries
 
     s = get_profile("quick").spafit
-    return round(s["n1"] * num_layers / 6), round(s["n2"] * num_layers / 6)
+    return scaled_boundaries(num_layers, s["n1"], s["n2"], paper_layers=6)
 
 
 def predictions(methods, facts: dict, n1: int, n2: int, batch_size: int, seq_length: int,
