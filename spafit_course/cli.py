@@ -60,7 +60,7 @@ def parse_methods(text: str) -> list[str]:
 
 
 def cmd_compare(args) -> int:
-    from .experiments import compare_methods, public, results_table, save_results
+    from .experiments import compare_methods, results_table, save_results
     from .quiet import silence_libraries
 
     silence_libraries()

@@ -12,7 +12,7 @@ N1 = 0, N2 = L is full BitFit, N1 = N2 = 0 is LoRA+BitFit everywhere.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from torch import nn
 

@@ -8,7 +8,7 @@ import pytest
 from spafit_course import SpafitConfig, apply_spafit, closed_form_count, count_parameters
 from spafit_course.closed_form import total_params
 from spafit_course.methods import METHODS, method_config, prepare_model
-from spafit_course.models import meta_model, model_config, tiny_config, tiny_model
+from spafit_course.models import meta_model, model_config, tiny_model
 from spafit_course.profiles import get_profile
 
 SETTINGS = [
