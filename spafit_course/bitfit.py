@@ -6,7 +6,7 @@ from torch import nn
 
 from .architectures import get_layers
 from .freezing import check_bias_terms, freeze_all, unfreeze_biases, unfreeze_head
-from .lora import lora_modules
+from .lora import check_fresh
 
 
 def apply_bitfit(model: nn.Module, bias_terms: str = "linear", train_pooler: bool = False) -> nn.Module:
@@ -17,8 +17,7 @@ def apply_bitfit(model: nn.Module, bias_terms: str = "linear", train_pooler: boo
     """
     check_bias_terms(bias_terms)
     layers = get_layers(model)
-    if lora_modules(model):
-        raise ValueError("this model already has LoRA layers; apply a method to a fresh model")
+    check_fresh(model)
     freeze_all(model)
     for layer in layers:
         unfreeze_biases(layer, bias_terms)

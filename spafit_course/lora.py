@@ -15,6 +15,7 @@ from torch import nn
 
 from .architectures import get_layers, resolve_targets
 from .freezing import freeze_all, unfreeze_head
+from .validation import MAX_ALPHA, as_int, as_layer_indices, as_number, as_targets
 
 
 class LoRALinear(nn.Module):
@@ -22,7 +23,7 @@ class LoRALinear(nn.Module):
 
     def __init__(self, base: nn.Linear, r: int = 8, alpha: float = 16.0, dropout: float = 0.0):
         super().__init__()
-        check_lora_hyperparameters(r, alpha, dropout)
+        r, alpha, dropout = check_lora_hyperparameters(r, alpha, dropout)
         if not isinstance(base, nn.Linear):
             raise TypeError(f"LoRALinear wraps an nn.Linear, got {type(base).__name__}")
         self.base = base
@@ -74,14 +75,12 @@ class LoRALinear(nn.Module):
         return f"r={self.r}, alpha={self.alpha}, merged={self.merged}"
 
 
-def check_lora_hyperparameters(r, alpha, dropout) -> None:
-    """Fail early, naming the allowed range, for a bad rank, alpha or dropout."""
-    if not isinstance(r, int) or isinstance(r, bool) or r <= 0:
-        raise ValueError(f"LoRA rank r must be a positive integer, got {r!r}")
-    if not alpha > 0:
-        raise ValueError(f"LoRA alpha must be > 0, got {alpha!r}")
-    if not 0 <= dropout < 1:
-        raise ValueError(f"LoRA dropout must be in [0, 1), got {dropout!r}")
+def check_lora_hyperparameters(r, alpha, dropout) -> tuple[int, float, float]:
+    """(r, alpha, dropout) as int, float, float, or an error naming the allowed range (lesson 02)."""
+    r = as_int("LoRA rank r", r, minimum=1, allowed="a positive integer")
+    alpha = as_number("LoRA alpha", alpha, f"> 0, at most {MAX_ALPHA:g}", lambda a: 0 < a <= MAX_ALPHA)
+    dropout = as_number("LoRA dropout", dropout, "in [0, 1)", lambda d: 0 <= d < 1)
+    return r, alpha, dropout
 
 
 def lora_modules(model: nn.Module) -> dict[str, LoRALinear]:
@@ -97,13 +96,10 @@ def inject_lora(model: nn.Module, targets=("query", "value"), layers=None, r: in
     Checked before anything changes: the targets, the layer indices, the hyperparameters, and that no layer is
     already wrapped.
     """
-    check_lora_hyperparameters(r, alpha, dropout)
-    paths = resolve_targets(model, targets)
+    r, alpha, dropout = check_lora_hyperparameters(r, alpha, dropout)
+    paths = resolve_targets(model, as_targets(targets))
     stack = get_layers(model)
-    layers = range(len(stack)) if layers is None else list(layers)
-    bad = [i for i in layers if not (isinstance(i, int) and 0 <= i < len(stack))]
-    if bad:
-        raise ValueError(f"layer indices {bad} out of range; this model has layers 0..{len(stack) - 1}")
+    layers = as_layer_indices(layers, len(stack))
     chosen = []
     for i in layers:
         for target, path in paths.items():
@@ -125,14 +121,22 @@ def inject_lora(model: nn.Module, targets=("query", "value"), layers=None, r: in
 def apply_lora(model: nn.Module, targets=("query", "value"), r: int = 8, alpha: float = 16.0,
                dropout: float = 0.0) -> nn.Module:
     """Plain LoRA (lesson 02): freeze everything, LoRA on the targets of every layer, train the head."""
-    check_lora_hyperparameters(r, alpha, dropout)
-    resolve_targets(model, targets)
-    if lora_modules(model):
-        raise ValueError("this model already has LoRA layers; apply a method to a fresh model")
+    r, alpha, dropout = check_lora_hyperparameters(r, alpha, dropout)
+    resolve_targets(model, as_targets(targets))
+    check_fresh(model)
     freeze_all(model)
     inject_lora(model, targets, None, r, alpha, dropout)
     unfreeze_head(model)
     return model
+
+
+def check_fresh(model: nn.Module) -> None:
+    """Refuse a model that a method already adapted: a second method on top would leave its record wrong."""
+    if getattr(model, "spafit_config", None) is not None:
+        raise ValueError("SPAFIT is already applied to this model (model.spafit_config is set); apply a method "
+                         "to a fresh model")
+    if lora_modules(model):
+        raise ValueError("this model already has LoRA layers; apply a method to a fresh model")
 
 
 def merge_lora(model: nn.Module) -> nn.Module:

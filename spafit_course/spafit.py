@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 
 from torch import nn
 
-from .architectures import TARGETS, get_layers, resolve_targets
+from .architectures import get_layers, resolve_targets
 from .freezing import check_bias_terms, freeze_all, unfreeze_biases, unfreeze_head
-from .lora import check_lora_hyperparameters, inject_lora, lora_modules
+from .lora import check_fresh, check_lora_hyperparameters, inject_lora
+from .validation import as_int, as_targets
 
 FROZEN, BIAS_ONLY, LORA_AND_BIAS = 1, 2, 3
 GROUP_NAMES = {FROZEN: "frozen", BIAS_ONLY: "bias only", LORA_AND_BIAS: "LoRA + bias"}
@@ -47,18 +48,23 @@ class SpafitConfig:
     train_pooler: bool = False
 
     def __post_init__(self):
-        self.targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
-        check_lora_hyperparameters(self.r, self.alpha, self.dropout)
+        self.validate()
+
+    def validate(self) -> "SpafitConfig":
+        """Check every field (again: a config can be edited after construction) and normalise its types.
+
+        NumPy integers become ints and `targets` a tuple; anything else wrong raises a ValueError naming the
+        field and its allowed values. Returns the config itself.
+        """
+        self.targets = as_targets(self.targets)
+        self.r, self.alpha, self.dropout = check_lora_hyperparameters(self.r, self.alpha, self.dropout)
         check_bias_terms(self.bias_terms)
-        unknown = [t for t in self.targets if t not in TARGETS]
-        if unknown or not self.targets:
-            raise ValueError(f"unknown LoRA target(s) {unknown or '(none given)'}; choose from {', '.join(TARGETS)}")
-        for name in ("n1", "n2"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+        if not isinstance(self.train_pooler, bool):
+            raise ValueError(f"train_pooler must be True or False, got {self.train_pooler!r}")
+        self.n1, self.n2 = as_int("n1", self.n1, minimum=0), as_int("n2", self.n2, minimum=0)
         if self.n1 > self.n2:
             raise ValueError(f"need 0 <= N1 <= N2 <= L, got N1={self.n1} > N2={self.n2}")
+        return self
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -67,11 +73,19 @@ class SpafitConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SpafitConfig":
+        """The config `to_dict` wrote; unknown or missing fields raise a ValueError naming them."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a SpafitConfig is stored as a dict, got {type(d).__name__}")
+        fields = set(cls.__dataclass_fields__)
+        unknown, missing = sorted(set(d) - fields), sorted({"n1", "n2"} - set(d))
+        if unknown or missing:
+            raise ValueError(f"SpafitConfig fields: unknown {unknown}, missing {missing}; known: {sorted(fields)}")
         return cls(**d)
 
 
 def check_boundaries(num_layers: int, n1: int, n2: int) -> None:
-    """Fail early, naming the allowed range, unless 0 <= n1 <= n2 <= num_layers."""
+    """Fail early, naming the allowed range, unless 0 <= n1 <= n2 <= num_layers (integers)."""
+    n1, n2 = as_int("N1", n1), as_int("N2", n2)
     if not (0 <= n1 <= n2 <= num_layers):
         raise ValueError(f"need 0 <= N1 <= N2 <= L = {num_layers}, got N1={n1}, N2={n2}")
 
@@ -90,17 +104,17 @@ def scaled_boundaries(num_layers: int, n1: int = 4, n2: int = 9, paper_layers: i
 
 
 def apply_spafit(model: nn.Module, config: SpafitConfig) -> nn.Module:
-    """Stratify the model in place into DESIGN's three groups and return it (lesson 04).
+    """Stratify the model in place into the three groups and return it (lesson 04).
 
     Everything is checked before the first parameter changes, so a bad config leaves the model untouched.
     """
     if not isinstance(config, SpafitConfig):
         raise TypeError(f"config must be a SpafitConfig, got {type(config).__name__}")
+    config.validate()  # fields may have been edited since construction
     layers = get_layers(model)
     check_boundaries(len(layers), config.n1, config.n2)
     resolve_targets(model, config.targets)
-    if getattr(model, "spafit_config", None) is not None or lora_modules(model):
-        raise ValueError("SPAFIT (or LoRA) is already applied to this model; apply it to a fresh model")
+    check_fresh(model)
 
     groups = layer_groups(len(layers), config.n1, config.n2)
     freeze_all(model)
