@@ -6,7 +6,7 @@ import math
 import pytest
 
 from spafit_course.experiments import compare_methods, results_table, save_results
-from spafit_course.metrics import accuracy
+from spafit_course.metrics import metric
 from spafit_course.models import tiny_model
 from spafit_course.profiles import get_profile
 
@@ -50,7 +50,7 @@ def test_reported_accuracy_is_the_models_accuracy(rows):
         for example in test:
             ids = torch.tensor([example["input_ids"]])
             predictions.append(int(model(input_ids=ids).logits.argmax(-1)))
-    assert rows[1]["score"] == pytest.approx(accuracy(predictions, test["labels"]))
+    assert rows[1]["score"] == pytest.approx(metric("accuracy", predictions, test["labels"]))
 
 
 def test_results_are_saved_as_json_csv_and_png(rows, tmp_path):
