@@ -36,10 +36,50 @@ FORMAT_VERSION = 1
 # --- what identifies a base model ------------------------------------------------------------------------------
 
 def base_model_facts(model: nn.Module) -> dict:
-    """The facts an adapter must agree with: model type, hidden size, layer count, label count."""
+    """The facts an adapter must agree with: model type, hidden size, layer count, label count, vocabulary."""
     config = model.config
     return {"model_type": config.model_type, "hidden_size": config.hidden_size,
-            "num_layers": num_layers(model), "num_labels": config.num_labels}
+            "num_layers": num_layers(model), "num_labels": config.num_labels,
+            "vocab_size": getattr(config, "vocab_size", None)}
+
+
+def check_adapter_info(info: dict, where) -> None:
+    """Every entry of an adapter's JSON has the type and range `load_adapter` and `predict` rely on.
+
+    `save_adapter` runs the same check before writing, so it never writes what loading would refuse.
+    """
+    def fail(what):
+        raise ValueError(f"{where}: {what}")
+
+    missing = [k for k in ("spafit_config", "tensors", "model_type", "hidden_size", "num_layers", "num_labels")
+               if k not in info]
+    if missing:
+        fail(f"lacks the entries {missing}")
+    for key in ("hidden_size", "num_layers", "num_labels", "vocab_size", "max_length"):
+        value = info.get(key)
+        if (key in ("vocab_size", "max_length") and value is None) or _positive_int(value):
+            continue
+        fail(f"{key} must be a positive integer{' or null' if key in ('vocab_size', 'max_length') else ''}, "
+             f"got {value!r}")
+    for key in ("model_type", "base_model_name", "task"):
+        if not (isinstance(info.get(key), str) or (key != "model_type" and info.get(key) is None)):
+            fail(f"{key} must be a string, got {info.get(key)!r}")
+    tensors = info["tensors"]
+    if not isinstance(tensors, dict) or not all(
+            isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape) for shape in tensors.values()):
+        fail("tensors must map each tensor name to its shape, a list of integers")
+    names = info.get("label_names")
+    if names is not None and (not isinstance(names, list) or len(names) != info["num_labels"]
+                              or not all(isinstance(n, str) for n in names)):
+        fail(f"label_names must be null or a list of {info['num_labels']} strings (one per label), got {names!r}")
+    try:
+        SpafitConfig.from_dict(info["spafit_config"])
+    except (TypeError, ValueError) as error:
+        fail(f"bad spafit_config: {error}")
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def adapter_files(path) -> tuple[Path, Path]:
@@ -78,6 +118,7 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
             "apply_bitfit/apply_lora by hand): there is no adapter to save. Prepare the model with "
             "apply_spafit or methods.prepare_model, or save the whole model with model.save_pretrained(path)."
         )
+    config.validate()  # it may have been edited since apply_spafit
     if getattr(model, "adapter_merged", False):
         raise ValueError("this model's LoRA is merged into its weights (merge_adapter), so the LoRA matrices are "
                          "gone; save the adapter before merging, or save the merged model with save_pretrained")
@@ -89,7 +130,6 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
         raise ValueError("no parameter of this model trains (requires_grad), so the adapter would be empty")
 
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
     weights, config_file = adapter_files(folder)
     info = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
@@ -100,6 +140,11 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
         "tensors": {name: list(t.shape) for name, t in tensors.items()},
         "metadata": metadata or {},
     }
+    check_adapter_info(info, f"cannot save adapter {folder}")
+    twin = _fresh_twin(model)
+    if twin is not None:  # the dry run load_adapter will make, so an adapter that saves also loads
+        check_tensors_fit(tensors, _spafit_shapes(twin, config), folder)
+    folder.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(weights), metadata={"format": "pt"})
     config_file.write_text(json.dumps(info, indent=2) + "\n")
     return folder
@@ -122,10 +167,7 @@ def read_adapter_config(path) -> dict:
         raise ValueError(f"{config_file} is not valid JSON ({error})") from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise ValueError(f"{config_file} is not a {FORMAT} config (no \"format\": \"{FORMAT}\" entry)")
-    missing = [k for k in ("spafit_config", "tensors", "model_type", "hidden_size", "num_layers", "num_labels")
-               if k not in info]
-    if missing:
-        raise ValueError(f"{config_file} lacks the entries {missing}")
+    check_adapter_info(info, config_file)
     return info
 
 
@@ -153,7 +195,9 @@ def check_base_model(model: nn.Module, info: dict, path) -> None:
     if getattr(model, "spafit_config", None) is not None or lora_modules(model):
         raise ValueError("load_adapter needs a fresh base model, but this one already has SPAFIT or LoRA applied")
     facts = base_model_facts(model)
-    wrong = [f"{key} {info[key]!r} (the given model has {facts[key]!r})" for key in facts if facts[key] != info[key]]
+    # adapters saved before vocab_size was recorded lack it: compare what the file has
+    wrong = [f"{key} {info[key]!r} (the given model has {facts[key]!r})"
+             for key in facts if key in info and facts[key] != info[key]]
     if wrong:
         raise ValueError(f"adapter {path} was trained on another base model: it expects " + ", ".join(wrong))
 
@@ -164,16 +208,26 @@ def adapted_shapes(model: nn.Module, config: SpafitConfig) -> dict[str, tuple[tu
     A dry run on a twin, so the model itself is not touched: built on the meta device from the model's config
     (no memory) when that twin has the same parameters, else a deep copy.
     """
-    twin = None
+    twin = _fresh_twin(model)
+    if twin is None or _shapes(twin) != _shapes(model):
+        twin = copy.deepcopy(model)
+    return _spafit_shapes(twin, config)
+
+
+def _fresh_twin(model: nn.Module) -> nn.Module | None:
+    """A fresh copy of the model's architecture on the meta device, or None if its config cannot build one."""
     try:
         with torch.device("meta"), quiet_hf():
-            twin = type(model)(copy.deepcopy(model.config))
-        if {n: p.shape for n, p in twin.named_parameters()} != {n: p.shape for n, p in model.named_parameters()}:
-            twin = None
-    except Exception:  # a model class that cannot be built from its config alone
-        twin = None
-    if twin is None:
-        twin = copy.deepcopy(model)
+            return type(model)(copy.deepcopy(model.config))
+    except Exception:  # a model class that cannot be built from its config alone: callers fall back
+        return None
+
+
+def _shapes(model: nn.Module) -> dict:
+    return {n: p.shape for n, p in model.named_parameters()}
+
+
+def _spafit_shapes(twin: nn.Module, config: SpafitConfig) -> dict[str, tuple[tuple, bool]]:
     apply_spafit(twin, config)
     return {name: (tuple(p.shape), p.requires_grad) for name, p in twin.named_parameters()}
 
@@ -204,10 +258,7 @@ def load_adapter(base_model, path) -> nn.Module:
     """
     info = read_adapter_config(path)
     tensors = read_adapter_tensors(path, info)
-    try:
-        config = SpafitConfig.from_dict(info["spafit_config"])
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"adapter {path} has a bad spafit_config: {error}") from None
+    config = SpafitConfig.from_dict(info["spafit_config"])  # read_adapter_config checked it
     if isinstance(base_model, str):
         from .models import load_model
 
