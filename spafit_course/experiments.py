@@ -7,18 +7,23 @@ import json
 from pathlib import Path
 
 from .data import prepare_task
+from .hub import require_hub
 from .methods import METHODS, check_method, prepare_model
 from .models import load_model, load_tokenizer
 from .params import format_table
 from .profiles import Profile
 from .spafit import apply_spafit
 from .tasks import get_task
-from .train import train_and_evaluate
+from .train import release_device_memory, train_and_evaluate
 
 
 def prepared_data(profile: Profile, task_name: str | None = None, tokenizer=None):
-    """Tokenizer, tokenised train set and eval sets for the profile's task (or another task)."""
+    """Tokenizer, tokenised train set and eval sets for the profile's task (or another task).
+
+    Fails in one line (HubUnreachableError) before anything loads when the profile needs an unreachable Hub.
+    """
     task = get_task(task_name or profile.task)
+    require_hub(profile, task.name, model=tokenizer is None)
     tokenizer = tokenizer or load_tokenizer(profile.model_name)
     train, evals = prepare_task(task.name, tokenizer, profile.max_length, profile.train_size, profile.eval_size,
                                 seed=profile.seed)
@@ -34,7 +39,11 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
     """
     check_method(method)
     task = get_task(task_name or profile.task)
-    tokenizer, train, evals = data or prepared_data(profile, task.name)
+    if data is None:
+        data = prepared_data(profile, task.name)
+    elif model_factory is None:
+        require_hub(profile, task.name, data=False)
+    tokenizer, train, evals = data
     if model_factory is not None:
         model = model_factory(task.num_labels)
     else:
@@ -64,26 +73,51 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
 
 def compare_methods(profile: Profile, methods=METHODS, task_name: str | None = None, progress: bool = True,
                     model_factory=None, on_result=None) -> list[dict]:
-    """Run each method on the same data; returns result rows (each with its trained model under "_model")."""
+    """Run each method on the same data; returns result rows (each with its trained model under "_model").
+
+    On a GPU each trained model moves to the CPU before the next method starts, so every method's peak memory
+    is its own (the rows keep the models, e.g. for saving adapters).
+    """
     for method in methods:
         check_method(method)
-    tokenizer = load_tokenizer(profile.model_name)
-    data = prepared_data(profile, task_name, tokenizer)
+    data = prepared_data(profile, task_name)
     rows = []
     for method in methods:
         row = run_method(profile, method, data, task_name, progress=progress, model_factory=model_factory)
+        release_device_memory(row["_model"])
         rows.append(row)
         if on_result:
             on_result(row)
     return rows
 
 
-def results_table(rows) -> str:
-    """Method, trainable parameters, % of total, metric, train seconds, seconds/step."""
-    table = [("method", "trainable", "% of total", rows[0]["metric"] if rows else "metric", "train s", "s/step",
-              "peak MB")]
+def metric_columns(rows) -> list[tuple[str, str]]:
+    """Every (eval split, metric) pair the rows report, in the order they first appear."""
+    columns = []
     for r in rows:
-        table.append((r["method"], f"{r['trainable']:,}", f"{r['percent_trainable']:.3f}", f"{r['score']:.4f}",
+        for split, metrics in r["all_metrics"].items():
+            columns += [(split, name) for name in metrics if (split, name) not in columns]
+    return columns
+
+
+def metric_label(split: str, name: str, columns) -> str:
+    """`accuracy` when the rows have one eval split, else `accuracy (validation_matched)`."""
+    return name if len({s for s, _ in columns}) == 1 else f"{name} ({split})"
+
+
+def metric_value(row: dict, split: str, name: str):
+    return row["all_metrics"].get(split, {}).get(name)
+
+
+def results_table(rows) -> str:
+    """Method, trainable parameters, % of total, every metric of every eval split, train s, s/step, peak MB."""
+    columns = metric_columns(rows) or [("", rows[0]["metric"] if rows else "metric")]
+    table = [("method", "trainable", "% of total", *(metric_label(s, m, columns) for s, m in columns), "train s",
+              "s/step", "peak MB")]
+    for r in rows:
+        scores = [metric_value(r, s, m) for s, m in columns] if "all_metrics" in r else [r["score"]]
+        table.append((r["method"], f"{r['trainable']:,}", f"{r['percent_trainable']:.3f}",
+                      *("-" if v is None else f"{v:.4f}" for v in scores),
                       f"{r['train_seconds']:.1f}", f"{r['seconds_per_step']:.3f}", f"{r['peak_memory_mb']:.0f}"))
     return format_table(table)
 
@@ -94,7 +128,10 @@ def public(row: dict) -> dict:
 
 
 def save_results(rows, folder, name: str = "compare") -> dict[str, Path]:
-    """Write the rows as JSON and CSV and the metric-vs-parameters plot as PNG; returns the paths."""
+    """Write the rows as JSON and CSV and the metric-vs-parameters plot as PNG; returns the paths.
+
+    The CSV has one column per eval split and metric, named `split/metric` (e.g. `validation/f1`).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"json": folder / f"{name}.json", "csv": folder / f"{name}.csv", "png": folder / f"{name}.png"}
@@ -102,10 +139,12 @@ def save_results(rows, folder, name: str = "compare") -> dict[str, Path]:
     paths["json"].write_text(json.dumps(clean, indent=2))
     columns = ["method", "task", "metric", "score", "trainable", "total", "percent_trainable", "train_seconds",
                "seconds_per_step", "steps", "peak_memory_mb", "device", "profile", "model"]
+    metrics = metric_columns(clean)
     with open(paths["csv"], "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer = csv.DictWriter(f, fieldnames=columns + [f"{s}/{m}" for s, m in metrics], extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(clean)
+        for r in clean:
+            writer.writerow({**r, **{f"{s}/{m}": metric_value(r, s, m) for s, m in metrics}})
     figure = plot_metric_vs_parameters(clean)
     figure.savefig(paths["png"], dpi=120, bbox_inches="tight")
     import matplotlib.pyplot as plt

@@ -22,6 +22,12 @@ class Task:
     def headline_metric(self) -> str:
         return self.metrics[0]
 
+    @property
+    def eval_split(self) -> str:
+        """The split lessons report on: `test` for polarity, `validation` (MNLI: `validation_matched`) on GLUE,
+        whose test labels are hidden (-1)."""
+        return self.eval_splits[0]
+
 
 TASKS = {
     "cola": Task("cola", ("sentence",), 2, ("matthews_correlation",), ("validation",)),

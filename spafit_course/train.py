@@ -2,11 +2,12 @@
 
 Lesson 00 writes the training loop by hand once; from lesson 01 on this function does it. Because it is the
 Trainer, `torchrun --nproc_per_node N` or `accelerate launch` runs the same code on several devices, and on a
-GPU it trains in bf16 (or fp16 where bf16 is not supported).
+GPU it trains in bf16 where the GPU runs it natively, else fp16 (see `native_bf16`).
 """
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import statistics
@@ -40,6 +41,22 @@ class TrainResult:
         return asdict(self)
 
 
+def synchronize() -> None:
+    """Wait for queued GPU work: CUDA runs asynchronously, so a timer read without this misses the step."""
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def release_device_memory(model=None) -> None:
+    """Move `model` (if given) off the GPU and return the freed memory, so the next run's peak is its own."""
+    if not torch.cuda.is_available():
+        return
+    if model is not None:
+        model.to("cpu")
+    gc.collect()  # the Trainer and its optimizer state sit in reference cycles
+    torch.cuda.empty_cache()
+
+
 class StepClock(TrainerCallback):
     """Times each optimizer step (forward, backward, update) and samples peak memory."""
 
@@ -49,10 +66,12 @@ class StepClock(TrainerCallback):
         self._start = None
 
     def on_step_begin(self, args, state, control, **kwargs):
+        synchronize()
         self._start = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kwargs):
         if self._start is not None:
+            synchronize()
             self.step_seconds.append(time.perf_counter() - self._start)
         self.peak_rss = max(self.peak_rss, psutil.Process().memory_info().rss)
 
@@ -64,10 +83,16 @@ class BarsOnly(ProgressCallback):
         pass
 
 
+def native_bf16(capability: tuple[int, int]) -> bool:
+    """bf16 runs in hardware from compute capability 8.0 (Ampere: A100, L4, H100) up. A T4 (7.5), Colab's free
+    GPU, reports bf16 as supported through emulation, which is slower than fp16 there."""
+    return tuple(capability) >= (8, 0)
+
+
 def device_flags() -> dict:
-    """bf16 (or fp16) on a GPU; on a CPU-only machine, say so, so that torchrun's processes join over gloo."""
+    """fp16 or bf16 on a GPU (see native_bf16); on a CPU-only machine, say so, so torchrun joins over gloo."""
     if torch.cuda.is_available():
-        return {"bf16": True} if torch.cuda.is_bf16_supported() else {"fp16": True}
+        return {"bf16": True} if native_bf16(torch.cuda.get_device_capability()) else {"fp16": True}
     if torch.backends.mps.is_available():
         return {}
     launched = int(os.environ.get("WORLD_SIZE", "1")) > 1  # by torchrun or accelerate launch
@@ -124,9 +149,12 @@ def train_and_evaluate(model, tokenizer, task_name: str, train_dataset, eval_dat
     if progress and trainer.callback_handler.pop_callback(ProgressCallback) is not None:
         trainer.add_callback(BarsOnly)
     if torch.cuda.is_available():
+        release_device_memory()  # what earlier runs left behind, so the peak below is this run's
         torch.cuda.reset_peak_memory_stats()
+    synchronize()
     start = time.perf_counter()
     trainer.train()
+    synchronize()
     train_seconds = time.perf_counter() - start
 
     metrics = {}
