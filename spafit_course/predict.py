@@ -11,10 +11,11 @@ task, separate the two sentences of a line with a tab.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
+
+from .cli_args import int_type
 
 
 def label_names_of(task: str | None):
@@ -33,7 +34,12 @@ def read_sentences(sentences, file) -> list[str]:
         path = Path(file)
         if not path.is_file():
             raise FileNotFoundError(f"no sentence file at {path}")
-        found += [line.rstrip("\n") for line in path.read_text().splitlines() if line.strip()]
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise ValueError(f"sentence file {path} is not UTF-8 text (byte {error.start} cannot be decoded); "
+                             "save it as UTF-8") from None
+        found += [line for line in text.splitlines() if line.strip()]
     if not found:
         raise ValueError("no sentences to classify: give them as arguments or with --file FILE (one per line)")
     return found
@@ -62,25 +68,35 @@ def predict(model, tokenizer, sentences, max_length: int = 128, batch_size: int 
     return results
 
 
+def position_limit(model, tokenizer) -> int:
+    """The most tokens one input may have: the model's position embeddings, or the tokenizer's own limit."""
+    positions = getattr(model.config, "max_position_embeddings", None) or 512
+    if getattr(model.config, "model_type", "") == "roberta":
+        positions -= 2  # RoBERTa's positions start after the padding index
+    limit = getattr(tokenizer, "model_max_length", None)
+    return min(positions, limit) if isinstance(limit, int) and limit > 0 else positions
+
+
 def cmd_predict(args) -> int:
     from .adapters import load_adapter, read_adapter_config
+    from .cli_args import naming_the_model
     from .models import load_tokenizer
     from .quiet import silence_libraries
 
     silence_libraries()
-    try:
-        info = read_adapter_config(args.adapter)
-        sentences = read_sentences(args.sentences, args.file)
-    except FileNotFoundError as error:
-        print(f"spafit-course predict: error: {error}", file=sys.stderr)
-        return 2
+    info = read_adapter_config(args.adapter)
+    sentences = read_sentences(args.sentences, args.file)
     base = args.base_model or info.get("base_model_name")
     if not base:
         raise ValueError(f"adapter {args.adapter} does not name its base model; pass --base-model NAME")
-    model = load_adapter(base, args.adapter)
-    tokenizer = load_tokenizer(base)
+    with naming_the_model(base):
+        model = load_adapter(base, args.adapter)
+        tokenizer = load_tokenizer(base)
+    limit = position_limit(model, tokenizer)
+    if args.max_length is not None and args.max_length > limit:
+        raise ValueError(f"--max-length must be in 1..{limit} for {base} (its position limit), got {args.max_length}")
     names = info.get("label_names") or [model.config.id2label[i] for i in range(model.config.num_labels)]
-    max_length = args.max_length or info.get("max_length") or 128
+    max_length = args.max_length or min(info.get("max_length") or 128, limit)
     for sentence, (label, value) in zip(sentences, predict(model, tokenizer, sentences, max_length)):
         shown = f"score {value:.4f}" if label is None else f"{names[label]}\t{value:.4f}"
         print(f"{shown}\t{sentence}")
@@ -97,7 +113,9 @@ def add_subcommand(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--file", type=Path, default=None, help="a text file with one sentence per line")
     parser.add_argument("--base-model", default=None,
                         help="base model name or path (default: the one the adapter was saved with)")
-    parser.add_argument("--max-length", type=int, default=None,
-                        help="token limit per sentence (default: the adapter's training length, else 128)")
-    parser.set_defaults(func=cmd_predict)
+    parser.add_argument("--max-length", type=int_type(1), default=None,
+                        help="token limit per sentence, 1 up to the model's position limit (default: the "
+                             "adapter's training length, else 128)")
+    # options may also come between or after the sentences: main() adds the leftover words to them
+    parser.set_defaults(func=cmd_predict, extra_positionals="sentences")
     return parser

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .cli_args import add_profile_options, check_output_folder, is_main_process, profile_from
 from .experiments import prepared_data, run_method
+from .methods import spafit_config
 from .profiles import Profile
-from .spafit import SpafitConfig
 from .tasks import get_task
 
 #: The quick profile's default grid: 8 valid cells, about half a minute each on 2 CPU cores at SWEEP_TRAIN_SIZE
@@ -58,7 +59,7 @@ def run_sweep(profile: Profile, n1_values=DEFAULT_N1, n2_values=DEFAULT_N2, task
     s = profile.spafit
     results = []
     for n1, n2 in cells:
-        config = SpafitConfig(n1=n1, n2=n2, targets=s["targets"], r=s["r"], alpha=s["alpha"])
+        config = spafit_config(profile, n1, n2)
         row = run_method(profile, "spafit", data, task.name, spafit_config=config, progress=progress,
                          model_factory=model_factory)
         cell = {"n1": n1, "n2": n2, "score": row["score"], "trainable": row["trainable"], "total": row["total"],
@@ -70,6 +71,7 @@ def run_sweep(profile: Profile, n1_values=DEFAULT_N1, n2_values=DEFAULT_N2, task
             "profile": profile.name, "model": profile.model_name if model_factory is None else "custom",
             "num_layers": layers, "train_size": profile.train_size, "epochs": profile.epochs,
             "lora": {"targets": list(s["targets"]), "r": s["r"], "alpha": s["alpha"]},
+            "train_pooler": profile.train_pooler,
             "n1_values": n1_values, "n2_values": n2_values, "cells": results}
 
 
@@ -134,7 +136,6 @@ def load_sweep(path) -> dict:
 
 
 def cmd_sweep(args) -> int:
-    from .cli import is_main_process, profile_from
     from .params import format_table
     from .quiet import silence_libraries
 
@@ -143,6 +144,8 @@ def cmd_sweep(args) -> int:
     if args.train_size is None and profile.name == "quick":
         profile = profile.with_overrides(train_size=SWEEP_TRAIN_SIZE)
     n1_values, n2_values = parse_values(args.n1), parse_values(args.n2)
+    if is_main_process():
+        check_output_folder(args.output)
     task = args.task or profile.task
     print(f"profile {profile.name}: {profile.model_name} on {task}, {profile.train_size or 'all'} training "
           f"examples, {profile.epochs:g} epoch(s); grid N1 {n1_values} x N2 {n2_values}", flush=True)
@@ -163,8 +166,6 @@ def cmd_sweep(args) -> int:
 
 def add_subcommand(subparsers) -> None:
     """Register `spafit-course sweep`."""
-    from .cli import add_profile_options
-
     sweep = subparsers.add_parser(
         "sweep", help="train SPAFIT on an N1 x N2 grid and draw metric and parameter heatmaps",
         description="Train SPAFIT at every valid cell (N1 <= N2 <= L) of an N1 x N2 grid on one task, with the "
