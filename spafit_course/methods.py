@@ -26,14 +26,22 @@ def method_config(method: str, num_layers: int, profile) -> SpafitConfig | None:
     check_method(method)
     if method == "full":
         return None
+    pooler = profile.train_pooler
     if method == "bitfit":
-        return SpafitConfig(n1=0, n2=num_layers)
+        return SpafitConfig(n1=0, n2=num_layers, train_pooler=pooler)
     if method == "lora":
         lora = profile.lora
-        return SpafitConfig(n1=0, n2=0, targets=lora["targets"], r=lora["r"], alpha=lora["alpha"], bias_terms="none")
+        return SpafitConfig(n1=0, n2=0, targets=lora["targets"], r=lora["r"], alpha=lora["alpha"], bias_terms="none",
+                            train_pooler=pooler)
     s = profile.spafit
-    n1, n2 = min(s["n1"], num_layers), min(s["n2"], num_layers)
-    return SpafitConfig(n1=n1, n2=n2, targets=s["targets"], r=s["r"], alpha=s["alpha"])
+    return spafit_config(profile, min(s["n1"], num_layers), min(s["n2"], num_layers))
+
+
+def spafit_config(profile, n1: int, n2: int) -> SpafitConfig:
+    """SPAFIT at boundaries (n1, n2) with the profile's LoRA targets, rank, alpha and pooler setting."""
+    s = profile.spafit
+    return SpafitConfig(n1=n1, n2=n2, targets=s["targets"], r=s["r"], alpha=s["alpha"],
+                        train_pooler=profile.train_pooler)
 
 
 def prepare_model(model: nn.Module, method: str, profile) -> nn.Module:

@@ -26,6 +26,10 @@ class Profile:
     learning_rates: dict = field(default_factory=dict)  # per method
     lora: dict = field(default_factory=dict)  # r, alpha, targets of the plain-LoRA baseline
     spafit: dict = field(default_factory=dict)  # n1, n2, r, alpha, targets of SPAFIT
+    # Whether BERT's pooler trains with the head in BitFit, LoRA and SPAFIT. The paper's counts leave it frozen;
+    # the quick profile trains it because its checkpoint was trained for mean pooling, so a frozen pooler
+    # hands the head a [CLS] vector it never learned to fill (lesson 01 measures the difference).
+    train_pooler: bool = False
     warmup_ratio: float = 0.06
     seed: int = 42
 
@@ -41,6 +45,7 @@ PROFILES = {
         learning_rates={"full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
         lora={"r": 8, "alpha": 16, "targets": ("query", "value")},
         spafit={"n1": 2, "n2": 4, "r": 8, "alpha": 16, "targets": ("query", "value")},
+        train_pooler=True,
     ),
     "colab": Profile(
         name="colab", model_name="bert-base-cased", task="sst2", hardware="one T4-class GPU",
