@@ -1,11 +1,15 @@
 """The practice notebooks' checks (spafit_course.checks): the package's reference passes every check, and
-known-wrong answers, kept here, each make their check print FAIL with what was expected and what came back."""
+known-wrong answers, kept here (at least three per check, of different kinds), each make their check print FAIL
+with what was expected, what came back and what is wrong."""
+
+import math
 
 import pytest
 import torch
 from torch import nn
 
 from spafit_course import LoRALinear, apply_bitfit, apply_spafit, checks, closed_form_count, inject_lora, layer_groups
+from spafit_course.lora import lora_modules
 from spafit_course.architectures import get_layers, resolve_targets
 from spafit_course.closed_form import bias_params_per_layer, head_params, lora_shapes
 from spafit_course.freezing import freeze_all, unfreeze_biases, unfreeze_head
@@ -50,6 +54,10 @@ def bitfit_every_bias(model, bias_terms="linear"):
     return model
 
 
+def bitfit_ignoring_bias_terms(model, bias_terms="linear"):
+    return apply_bitfit(model, "linear")
+
+
 def bitfit_count_reference(config, bias_terms):
     return config.num_hidden_layers * bias_params_per_layer(config, bias_terms) + head_params(config)
 
@@ -60,6 +68,10 @@ def bitfit_count_without_head(config, bias_terms):
 
 def bitfit_count_attention_only(config, bias_terms):
     return config.num_hidden_layers * 4 * config.hidden_size + head_params(config)
+
+
+def bitfit_count_two_labels(config, bias_terms):
+    return config.num_hidden_layers * bias_params_per_layer(config, bias_terms) + config.hidden_size * 2 + 2
 
 
 # ---------------------------------------------------------------- lesson 02
@@ -83,13 +95,47 @@ class LoRABaseTrains(LoRALinear):
         base.weight.requires_grad_(True)
 
 
+class LoRAFrozenBias(LoRALinear):
+    def __init__(self, base, r=8, alpha=16.0, dropout=0.0):
+        super().__init__(base, r, alpha, dropout)
+        base.requires_grad_(False)  # freezes b along with W
+
+
+class LoRAIntegerScaling(LoRALinear):
+    def __init__(self, base, r=8, alpha=16.0, dropout=0.0):
+        super().__init__(base, r, alpha, dropout)
+        self.scaling = alpha // r
+
+
+class LoRADefaultDtype(LoRALinear):
+    def __init__(self, base, r=8, alpha=16.0, dropout=0.0):
+        super().__init__(base, r, alpha, dropout)
+        self.lora_A = nn.Parameter(torch.randn(r, base.in_features) / 10)  # float32 on the CPU, whatever W is
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, r))
+
+
+def forward_detached_update(self, x):
+    out = self.base(x)
+    return out if self.merged else out + self.scaling * (x @ self.lora_A.data.T @ self.lora_B.data.T)
+
+
+def forward_ignoring_dropout(self, x):
+    out = self.base(x)
+    return out if self.merged else out + self.scaling * (x @ self.lora_A.T @ self.lora_B.T)
+
+
+def forward_dropout_on_output(self, x):
+    out = self.base(x)
+    return out if self.merged else out + self.dropout(self.scaling * (x @ self.lora_A.T @ self.lora_B.T))
+
+
 def forward_without_scaling(self, x):
     out = self.base(x)
     return out if self.merged else out + x @ self.lora_A.T @ self.lora_B.T
 
 
 def forward_ignoring_merged(self, x):
-    return self.base(x) + self.scaling * (x @ self.lora_A.T @ self.lora_B.T)
+    return self.base(x) + self.scaling * (self.dropout(x) @ self.lora_A.T @ self.lora_B.T)
 
 
 def forward_without_bias(self, x):
@@ -111,6 +157,12 @@ def merge_flag_only(self):
     self.merged = True
 
 
+def merge_into_new_parameter(self):
+    if not self.merged:
+        self.base.weight = nn.Parameter(self.base.weight + self.scaling * self.lora_B @ self.lora_A)
+        self.merged = True
+
+
 def inject_reference(model, layers, targets, r, alpha):
     inject_lora(model, targets, layers, r=r, alpha=alpha)
 
@@ -125,6 +177,20 @@ def inject_every_layer(model, layers, targets, r, alpha):
 
 def inject_default_alpha(model, layers, targets, r, alpha):
     inject_lora(model, targets, layers, r=r)
+
+
+def inject_default_rank(model, layers, targets, r, alpha):
+    inject_lora(model, targets, layers, alpha=alpha)
+
+
+def inject_freezing_base_bias(model, layers, targets, r, alpha):
+    inject_lora(model, targets, layers, r=r, alpha=alpha)
+    for module in lora_modules(model).values():
+        module.base.bias.requires_grad_(False)
+
+
+def inject_query_value_only(model, layers, targets, r, alpha):
+    inject_lora(model, ("query", "value"), layers, r=r, alpha=alpha)
 
 
 # ---------------------------------------------------------------- lesson 03
@@ -155,19 +221,38 @@ def probes_without_embeddings(features, labels, n_train):
     return checks.reference_probe_accuracies(features, labels, n_train)[1:]
 
 
-def boundaries_off_by_one(accuracies):
-    n1, n2 = checks.reference_choose_boundaries(accuracies)
+def probes_fit_on_one_more(features, labels, n_train):
+    return checks.reference_probe_accuracies(features, labels, n_train + 1)
+
+
+def boundaries_off_by_one(accuracies, low=1 / 3, high=2 / 3):
+    n1, n2 = checks.reference_choose_boundaries(accuracies, low, high)
     return min(n1 + 1, len(accuracies) - 1), min(n2 + 1, len(accuracies) - 1)
 
 
-def boundaries_swapped_thresholds(accuracies):
-    n2, n1 = checks.reference_choose_boundaries(accuracies, low=2 / 3, high=1 / 3)
+def boundaries_swapped_thresholds(accuracies, low=1 / 3, high=2 / 3):
+    n2, n1 = checks.reference_choose_boundaries(accuracies, low=high, high=low)
     return min(n1, n2), max(n1, n2)
 
 
-def boundaries_ignoring_embeddings(accuracies):
-    n1, n2 = checks.reference_choose_boundaries(accuracies[1:])
+def boundaries_ignoring_embeddings(accuracies, low=1 / 3, high=2 / 3):
+    n1, n2 = checks.reference_choose_boundaries(accuracies[1:], low, high)
     return n1 + 1, n2 + 1
+
+
+def boundaries_rising_to_the_last_layer(accuracies, low=1 / 3, high=2 / 3):
+    a = [float(v) for v in accuracies]
+    rise = a[-1] - a[0]
+    if rise <= 0:
+        return len(a) - 1, len(a) - 1
+    progress = [(v - a[0]) / rise for v in a]
+    n1 = next(k for k in range(1, len(a)) if progress[k] >= low) - 1
+    n2 = next(k for k in range(1, len(a)) if progress[k] >= high) - 1
+    return n1, max(n1, n2)
+
+
+def boundaries_fixed_thresholds(accuracies, low=1 / 3, high=2 / 3):
+    return checks.reference_choose_boundaries(accuracies)
 
 
 # ---------------------------------------------------------------- lesson 04
@@ -181,7 +266,12 @@ def groups_swapped(num_layers, n1, n2):
     return [{2: 3, 3: 2}.get(g, g) for g in layer_groups(num_layers, n1, n2)]
 
 
-def spafit_from_parts(model, config, lora_biases=True, lora_from=LORA_AND_BIAS):
+def groups_reversed(num_layers, n1, n2):
+    return layer_groups(num_layers, n1, n2)[::-1]
+
+
+def spafit_from_parts(model, config, lora_biases=True, lora_from=LORA_AND_BIAS, defaults=False, pooler=True,
+                      dropout=True):
     layers = get_layers(model)
     groups = layer_groups(len(layers), config.n1, config.n2)
     freeze_all(model)
@@ -189,9 +279,11 @@ def spafit_from_parts(model, config, lora_biases=True, lora_from=LORA_AND_BIAS):
         if group != FROZEN and (lora_biases or group != LORA_AND_BIAS):
             unfreeze_biases(layer, config.bias_terms)
     chosen = [i for i, g in enumerate(groups) if g >= lora_from]
-    if chosen:
-        inject_lora(model, config.targets, chosen, config.r, config.alpha, config.dropout)
-    unfreeze_head(model, config.train_pooler)
+    if chosen and defaults:
+        inject_lora(model, config.targets, chosen)
+    elif chosen:
+        inject_lora(model, config.targets, chosen, config.r, config.alpha, config.dropout if dropout else 0.0)
+    unfreeze_head(model, config.train_pooler and pooler)
     return model
 
 
@@ -201,6 +293,18 @@ def spafit_without_group3_biases(model, config):
 
 def spafit_lora_in_group2(model, config):
     return spafit_from_parts(model, config, lora_from=2)
+
+
+def spafit_default_rank_and_alpha(model, config):
+    return spafit_from_parts(model, config, defaults=True)
+
+
+def spafit_ignoring_train_pooler(model, config):
+    return spafit_from_parts(model, config, pooler=False)
+
+
+def spafit_ignoring_dropout(model, config):
+    return spafit_from_parts(model, config, dropout=False)
 
 
 def spafit_count_reference(config, spafit):
@@ -227,6 +331,17 @@ def spafit_count_lora_on_n2_layers(config, spafit):
             + head_params(config))
 
 
+def spafit_count_two_labels(config, spafit):
+    return spafit_count_reference(config, spafit) - head_params(config) + 2 * config.hidden_size + 2
+
+
+def spafit_count_biases_in_group_2_only(config, spafit):
+    groups = layer_groups(config.num_hidden_layers, spafit.n1, spafit.n2)
+    shapes = lora_shapes(config)
+    lora = sum(spafit.r * sum(shapes[t]) for t in spafit.targets) * groups.count(LORA_AND_BIAS)
+    return groups.count(2) * bias_params_per_layer(config, spafit.bias_terms) + lora + head_params(config)
+
+
 def raise_not_implemented(*args, **kwargs):
     raise NotImplementedError("Exercise 9.9: write me")
 
@@ -243,32 +358,64 @@ class NotImplementedLoRA(nn.Module):
         raise NotImplementedError("Exercise 9.9: write me")
 
 
-# check, reference answer, known-wrong answers (each must FAIL)
+# check, reference answer, known-wrong answers with a phrase their FAIL must contain (what is wrong)
 CASES = {
     "attention_biases": (checks.check_attention_biases, attention_bitfit_model,
-                         [lambda: attention_bitfit_model(also_layernorm=True),
-                          lambda: attention_bitfit_model(with_head=False),
-                          lambda: apply_bitfit(tiny_model())]),
+                         [(lambda: attention_bitfit_model(also_layernorm=True), "should be frozen"),
+                          (lambda: attention_bitfit_model(with_head=False), "the classifier always trains"),
+                          (lambda: apply_bitfit(tiny_model()), "should be frozen")]),
     "bitfit": (checks.check_bitfit, apply_bitfit,
-               [bitfit_also_layernorm_weights, bitfit_without_head, bitfit_every_bias]),
+               [(bitfit_also_layernorm_weights, "LayerNorm"), (bitfit_without_head, "classifier always trains"),
+                (bitfit_every_bias, "should be frozen"), (bitfit_ignoring_bias_terms, "bias_terms='all'")]),
     "bitfit_count": (checks.check_bitfit_count, bitfit_count_reference,
-                     [bitfit_count_without_head, bitfit_count_attention_only]),
-    "lora_init": (checks.check_lora_init, LoRALinear, [LoRARandomB, LoRANoScaling, LoRABaseTrains]),
+                     [(bitfit_count_without_head, "the classifier (H*C + C) trains too"),
+                      (bitfit_count_attention_only, "= biases 3 layers x 224 + head 66"),
+                      (bitfit_count_two_labels, "the number of labels is not always 2")]),
+    "lora_init": (checks.check_lora_init, LoRALinear,
+                  [(LoRARandomB, "B must start at zero"), (LoRANoScaling, "the scaling is missing"),
+                   (LoRABaseTrains, "W must stay frozen"), (LoRAFrozenBias, "the bias keeps its own setting"),
+                   (LoRAIntegerScaling, "integer division"), (LoRADefaultDtype, "dtype=base.weight.dtype")]),
     "lora_forward": (checks.check_lora_forward, LoRALinear,
-                     [forward_without_scaling, forward_ignoring_merged, forward_without_bias]),
-    "lora_merge": (checks.check_lora_merge, LoRALinear, [merge_without_scaling, merge_without_flag, merge_flag_only]),
+                     [(forward_without_scaling, "not multiplied by scaling"),
+                      (forward_ignoring_merged, "counts it twice"), (forward_without_bias, "base bias is missing"),
+                      (forward_detached_update, "detached"), (forward_ignoring_dropout, "dropout=0.5 in train mode"),
+                      (forward_dropout_on_output, "dropout applies to the update's input only")]),
+    "lora_merge": (checks.check_lora_merge, LoRALinear,
+                   [(merge_without_scaling, "added without the scaling alpha / r"),
+                    (merge_without_flag, "self.merged"), (merge_flag_only, "W did not change"),
+                    (merge_into_new_parameter, "W after merge() must stay frozen")]),
     "inject_lora": (checks.check_inject_lora, inject_reference,
-                    [inject_one_based, inject_every_layer, inject_default_alpha]),
+                    [(inject_one_based, "0-based"), (inject_every_layer, "wrapped modules"),
+                     (inject_default_alpha, "defaults are r=8, alpha=16"),
+                     (inject_default_rank, "defaults are r=8, alpha=16"),
+                     (inject_freezing_base_bias, "the bias keeps its own setting"),
+                     (inject_query_value_only, "wrap the targets passed in")]),
     "layer_features": (checks.check_layer_features, checks.reference_layer_features,
-                       [features_without_mask, features_cls_only, features_without_embeddings]),
+                       [(features_without_mask, "padding is averaged in"), (features_cls_only, "[CLS]"),
+                        (features_without_embeddings, "shape (4, 3, 16)")]),
     "probe_accuracies": (checks.check_probe_accuracies, checks.reference_probe_accuracies,
-                         [probes_scored_on_training_data, probes_without_embeddings]),
+                         [(probes_scored_on_training_data, "held-out accuracies"),
+                          (probes_without_embeddings, "row 0 of features is the embeddings"),
+                          (probes_fit_on_one_more, "features[:n_train] exactly")]),
     "choose_boundaries": (checks.check_choose_boundaries, checks.reference_choose_boundaries,
-                          [boundaries_off_by_one, boundaries_swapped_thresholds, boundaries_ignoring_embeddings]),
-    "layer_groups": (checks.check_layer_groups, layer_groups, [groups_off_by_one, groups_swapped]),
-    "spafit": (checks.check_spafit, apply_spafit, [spafit_without_group3_biases, spafit_lora_in_group2]),
+                          [(boundaries_off_by_one, "(N1, N2) for accuracies"),
+                           (boundaries_swapped_thresholds, "(N1, N2) for accuracies"),
+                           (boundaries_ignoring_embeddings, "(N1, N2) for accuracies"),
+                           (boundaries_rising_to_the_last_layer, "not to the last one"),
+                           (boundaries_fixed_thresholds, "not fixed thresholds")]),
+    "layer_groups": (checks.check_layer_groups, layer_groups,
+                     [(groups_off_by_one, "layer k is frozen when k <= N1"), (groups_swapped, "groups of layers"),
+                      (groups_reversed, "index 0 holds layer 1")]),
+    "spafit": (checks.check_spafit, apply_spafit,
+               [(spafit_without_group3_biases, "should train"), (spafit_lora_in_group2, "group 3 only"),
+                (spafit_default_rank_and_alpha, "(r, scaling, dropout)"),
+                (spafit_ignoring_train_pooler, "train_pooler says so"),
+                (spafit_ignoring_dropout, "(r, scaling, dropout)")]),
     "spafit_count": (checks.check_spafit_count, spafit_count_reference,
-                     [spafit_count_lora_r_times_d_in, spafit_count_lora_on_n2_layers]),
+                     [(spafit_count_lora_r_times_d_in, "+ LoRA 1 layers x 1,792 +"),
+                      (spafit_count_lora_on_n2_layers, "+ LoRA 1 layers x 1,792 +"),
+                      (spafit_count_two_labels, "the number of labels is not always 2"),
+                      (spafit_count_biases_in_group_2_only, "= biases 2 layers x 288")]),
 }
 
 OBJECT_CHECKS = {"attention_biases"}  # these checks take the learner's model, not a function
@@ -287,13 +434,18 @@ def test_reference_passes(key):
 
 
 @pytest.mark.parametrize("key,index", [(k, i) for k, (_, _, wrong) in CASES.items() for i in range(len(wrong))])
-def test_wrong_answer_fails_naming_expected_and_got(key, index):
+def test_wrong_answer_fails_naming_expected_got_and_what_is_wrong(key, index):
     check, _, wrong = CASES[key]
-    assert len(wrong) >= 2
-    ok, printed = checks.captured(check, answer(key, wrong[index]))
+    candidate, phrase = wrong[index]
+    ok, printed = checks.captured(check, answer(key, candidate))
     assert ok is False
     assert printed.startswith(f"FAIL {check.__name__}:")
     assert "\n  expected: " in printed and "\n  got:      " in printed, printed
+    assert phrase in printed, printed
+
+
+def test_every_check_keeps_three_wrong_answers():
+    assert all(len(wrong) >= 3 for _, _, wrong in CASES.values())
 
 
 @pytest.mark.parametrize("key", sorted(set(CASES) - OBJECT_CHECKS))
@@ -303,6 +455,25 @@ def test_raising_answer_fails_with_its_message(key):
     ok, printed = checks.captured(check, learner)
     assert ok is False
     assert printed == f"FAIL {check.__name__}: your code raised NotImplementedError: Exercise 9.9: write me\n"
+
+
+def test_check_prints_its_verdict_once_and_returns_nothing(capsys):
+    assert checks.check_layer_groups(layer_groups) is None
+    assert checks.check_layer_groups(groups_off_by_one) is None
+    out = capsys.readouterr().out
+    assert out.startswith("PASS check_layer_groups:") and out.count("\nFAIL check_layer_groups:") == 1
+    assert checks.check_layer_groups(groups_off_by_one, verbose=False) is None
+    assert capsys.readouterr().out == ""
+    assert checks.passes(checks.check_layer_groups, layer_groups)
+    assert not checks.passes(checks.check_layer_groups, groups_off_by_one)
+
+
+def test_lora_linear_runs_all_three_layer_checks(capsys):
+    assert checks.check_lora_linear(LoRALinear) is None
+    assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()] == [
+        "PASS check_lora_init", "PASS check_lora_forward", "PASS check_lora_merge"]
+    ok, printed = checks.captured(checks.check_lora_linear, LoRANoScaling)
+    assert not ok and "FAIL check_lora_init" in printed and "PASS check_lora_merge" in printed
 
 
 def test_check_of_a_non_model_fails():
@@ -330,6 +501,20 @@ def test_wrong_answer_message_names_numbers():
     spafit = checks.SpafitConfig(1, 2, targets=("query", "value", "ffn_in"), r=8, bias_terms="all")
     assert f"expected: {closed_form_count(config, spafit).trainable:,}" in printed
     assert f"got:      {spafit_count_lora_r_times_d_in(config, spafit):,}" in printed
+
+
+def test_check_inputs_vary_what_a_learner_could_hard_code():
+    from spafit_course import checks_lora
+
+    assert any(not float(alpha / r).is_integer() for *_, r, alpha in checks_lora.INJECT_CASES)
+    assert {"ffn_out", "ffn_in"} <= {t for case in checks_lora.INJECT_CASES for t in case[2]}
+    spafits = [config for _, config in checks.SPAFIT_CASES]
+    assert any(c.train_pooler for c in spafits) and any(c.dropout > 0 for c in spafits)
+    assert any(not math.isclose(c.alpha / c.r, 2.0) for c in spafits)
+    assert {config.num_labels for config in checks._bert_configs().values()} >= {2, 3}
+    assert {classes for *_, classes, _ in checks.PROBE_CASES} >= {2, 3}
+    assert any(max(s) != s[-1] for *_, s in checks.PROBE_CASES)
+    assert any(max(a) != a[-1] for a, _ in checks.BOUNDARY_CASES)
 
 
 def test_checks_leave_the_global_random_state_alone():
