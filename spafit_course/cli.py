@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="train full fine-tuning, BitFit, LoRA and SPAFIT on one task",
                              description="Train each method on the same data and model, then print a table "
-                                         "(method, trainable parameters, %% of total, metric, train seconds, "
+                                         "(method, trainable parameters, % of total, metric, train seconds, "
                                          "seconds/step) and save it as JSON, CSV and a PNG plot of the metric "
                                          "against trainable parameters.")
     add_profile_options(compare)
