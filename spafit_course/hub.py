@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from .data import hub_offline, load_task_data
-from .models import model_path
+from . import models
 from .tasks import get_task
 
 WAY_OUT = "use the offline quick profile instead (--profile quick, or SPAFIT_PROFILE=quick)"
@@ -49,7 +49,7 @@ def model_needs_hub(name: str) -> bool:
     """True unless `name` resolves to a local folder or is already in the Hugging Face cache."""
     from huggingface_hub import try_to_load_from_cache
 
-    path = model_path(name)
+    path = models.model_path(name)  # looked up at call time: one resolution for the package and its tests
     if Path(path).is_dir():
         return False
     return not isinstance(try_to_load_from_cache(path, "config.json"), str)

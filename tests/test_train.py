@@ -63,3 +63,41 @@ def test_results_are_saved_as_json_csv_and_png(rows, tmp_path):
     table = results_table(rows)
     assert table.splitlines()[0].split() == ["method", "trainable", "%", "of", "total", "accuracy", "train", "s",
                                              "s/step", "peak", "MB"]
+
+
+@pytest.mark.parametrize("capability, flags", [((7, 5), {"fp16": True}), ((8, 0), {"bf16": True}),
+                                               ((9, 0), {"bf16": True}), ((6, 1), {"fp16": True})])
+def test_gpu_precision_follows_native_bf16(monkeypatch, capability, flags):
+    import torch
+
+    from spafit_course import train
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what a T4 answers
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: capability)
+    assert train.device_flags() == flags
+
+
+def row(method, metrics, trainable=10, total=100):
+    split, scores = next(iter(metrics.items()))
+    name = next(iter(scores))
+    return {"method": method, "task": "t", "metric": name, "score": scores[name], "split": split,
+            "trainable": trainable, "total": total, "percent_trainable": 100 * trainable / total,
+            "train_seconds": 1.0, "seconds_per_step": 0.1, "steps": 1, "peak_memory_mb": 5.0, "device": "cpu",
+            "profile": "p", "model": "m", "all_metrics": metrics}
+
+
+def test_every_metric_of_every_split_is_in_the_table_and_csv(tmp_path):
+    rows = [row("bitfit", {"validation_matched": {"accuracy": 0.5}, "validation_mismatched": {"accuracy": 0.25}}),
+            row("lora", {"validation_matched": {"accuracy": 0.75}, "validation_mismatched": {"accuracy": 0.125}})]
+    header, _, first, second = results_table(rows).splitlines()[:4]
+    assert "accuracy (validation_matched)" in header and "accuracy (validation_mismatched)" in header
+    assert "0.5000" in first and "0.2500" in first and "0.7500" in second and "0.1250" in second
+    lines = save_results(rows, tmp_path)["csv"].read_text().splitlines()
+    assert lines[0].endswith(",validation_matched/accuracy,validation_mismatched/accuracy")
+    assert lines[1].endswith(",0.5,0.25") and lines[2].endswith(",0.75,0.125")
+
+
+def test_table_of_two_metrics_on_one_split_names_them_plainly():
+    rows = [row("full", {"validation": {"f1": 0.8, "accuracy": 0.7}})]
+    assert results_table(rows).splitlines()[0].split()[5:7] == ["f1", "accuracy"]

@@ -1,0 +1,46 @@
+"""`spafit-course compare` on every GLUE task under the colab and paper profiles, on the stand-in Hub."""
+
+import csv
+import json
+
+import pytest
+
+from spafit_course import cli
+from spafit_course.closed_form import closed_form_count
+from spafit_course.methods import METHODS, method_config
+from transformers import AutoConfig
+
+from spafit_course import models
+from spafit_course.profiles import get_profile
+from spafit_course.tasks import GLUE_TASKS, TASKS
+
+
+@pytest.mark.parametrize("profile", ["colab", "paper"])
+@pytest.mark.parametrize("task", GLUE_TASKS)
+def test_compare_runs_every_glue_task(profile, task, standin_hub, tiny_sizes, tmp_path, capsys):
+    assert cli.main(["compare", "--profile", profile, "--task", task, "--output", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    t, p = TASKS[task], get_profile(profile)
+    rows = json.loads((tmp_path / "compare.json").read_text())
+    assert [r["method"] for r in rows] == list(METHODS)
+
+    # the stand-in's model (12 or 24 layers) trains exactly what the closed form says for each method
+    config = AutoConfig.from_pretrained(models.model_path(p.model_name), num_labels=t.num_labels)
+    assert config.num_hidden_layers == {"colab": 12, "paper": 24}[profile]
+    for r in rows:
+        expected = closed_form_count(config, method_config(r["method"], config.num_hidden_layers, p))
+        assert (r["trainable"], r["total"]) == (expected.trainable, expected.total), r["method"]
+        assert r["steps"] == 2  # 16 examples in batches of 8
+        assert set(r["all_metrics"]) == set(t.eval_splits)
+
+    # every metric of every eval split, in the table and in the CSV
+    header = printed.splitlines()[printed.splitlines().index("") + 1]
+    with open(tmp_path / "compare.csv") as f:
+        table = list(csv.DictReader(f))
+    for split in t.eval_splits:
+        for metric in t.metrics:
+            assert metric in header
+            if len(t.eval_splits) > 1:
+                assert f"({split})" in header
+            assert [float(row[f"{split}/{metric}"]) for row in table] == pytest.approx(
+                [r["all_metrics"][split][metric] for r in rows], nan_ok=True)
