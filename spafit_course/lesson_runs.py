@@ -21,11 +21,13 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from .architectures import get_layers, num_layers
 from .experiments import compare_methods, prepared_data, run_method
 from .freezing import freeze_all, unfreeze_head
 from .methods import spafit_config
-from .models import load_model
+from .models import load_model, load_model_and_tokenizer
 from .profiles import Profile, get_profile
 from .spafit import SpafitConfig
 from .sweep import run_sweep
@@ -72,7 +74,7 @@ def remembered(name: str, compute, **key):
 
 
 def _row(row: dict, label: str, **extra) -> dict:
-    keep = ("method", "score", "metric", "split", "trainable", "total", "percent_trainable", "train_seconds",
+    keep = ("method", "task", "score", "metric", "split", "trainable", "total", "percent_trainable", "train_seconds",
             "steps")
     return {"label": label, **{k: row[k] for k in keep}, **extra}
 
@@ -145,6 +147,37 @@ def first_step_change(r: int, alpha: float, lora_class=None, size: int = 384, se
     optimizer.step()
     with torch.no_grad():
         return ((layer(x) - base(x)).norm() / base(x).norm()).item()
+
+
+def probe_sentences(profile: Profile, train_size: int = 800, test_size: int = 400):
+    """Lesson 03's probe data: (train texts, train labels, test texts, test labels) of the profile's task."""
+    from .data import load_task_data, subsample
+
+    task = get_task(profile.task)
+    data = load_task_data(task.name)
+    train = subsample(data["train"], train_size, profile.seed)
+    test = subsample(data[task.eval_splits[0]], test_size, profile.seed)
+    field = task.text_fields[0]
+    return train[field], np.array(train["label"]), test[field], np.array(test["label"])
+
+
+def _layer_probes(small: Profile) -> dict:
+    from .probes import constant_rows, layer_features, probe_accuracy
+    from .setup import lesson_device
+
+    model, tokenizer = load_model_and_tokenizer(small.model_name, seed=small.seed)
+    model.to(lesson_device())
+    train_text, y_train, test_text, y_test = probe_sentences(small)
+    train_cls, train_mean = layer_features(model, tokenizer, train_text, small.max_length)
+    test_cls, test_mean = layer_features(model, tokenizer, test_text, small.max_length)
+    cls = [None if constant_rows(a) else probe_accuracy(a, y_train, b, y_test) for a, b in zip(train_cls, test_cls)]
+    mean = [probe_accuracy(a, y_train, b, y_test) for a, b in zip(train_mean, test_mean)]
+    return {"majority": float(np.bincount(y_test).max() / len(y_test)), "cls": cls, "mean": mean}
+
+
+def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dict:
+    """Lesson 03: a linear probe per layer, on [CLS] and on mean-pooled features of the frozen checkpoint."""
+    return _run("layer_probes", profile, seed, _layer_probes)
 
 
 def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
@@ -241,13 +274,50 @@ def plot_results(result: dict, ax=None, title: str = ""):
     return ax.figure
 
 
+#: The package's own comparison on the quick profile's full budget (lesson 05 reads it; `--record` remakes it).
+RECORDED_COMPARISON = Path(__file__).parent / "recorded" / "compare-quick.json"
+
+
+def comparison_result(rows, profile: Profile) -> dict:
+    """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
+    data = prepared_data(profile)
+    return {"majority": majority_rate(data[2], profile.task), "train_size": len(data[1]),
+            "train_pooler": profile.train_pooler, "rows": [_row(r, r["method"]) for r in rows]}
+
+
+def record_comparison(path=RECORDED_COMPARISON) -> dict:
+    """Run `compare_methods` on the quick profile's full budget and store it with how it was made."""
+    import datetime
+    import platform
+
+    import torch
+
+    profile = get_profile("quick")
+    result = comparison_result(compare_methods(profile, progress=True), profile)
+    made = datetime.date.today().isoformat()
+    result["made"] = (f"recorded {made} by `spafit-course compare` (quick profile, seed {profile.seed}) on "
+                      f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}")
+    result["profile"] = asdict(profile)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=1, default=list) + "\n")
+    return result
+
+
+def recorded_comparison(path=RECORDED_COMPARISON) -> dict:
+    """The stored quick-profile comparison (lesson 05)."""
+    return json.loads(Path(path).read_text())
+
+
 #: Every lesson experiment, by the lesson that shows it.
-EXPERIMENTS = {"01": bitfit_and_full, "02": lora_ranks, "03": top_k_layers, "04": four_methods,
-               "05": boundary_sweep}
+EXPERIMENTS = {"01": bitfit_and_full, "02": lora_ranks, "03-probes": layer_probes, "03-top-k": top_k_layers,
+               "04": four_methods, "05": boundary_sweep}
 
 
 def trained_results(result: dict) -> list[tuple[str, float]]:
     """(label, score) of every trained result of an experiment: table rows, or sweep cells."""
+    if "mean" in result:
+        return [(f"{kind} probe, layer {k}", v) for kind in ("cls", "mean") for k, v in enumerate(result[kind])
+                if v is not None]
     if "cells" in result:
         return [(f"SPAFIT N1={c['n1']} N2={c['n2']}", c["score"]) for c in result["cells"]]
     return [(row["label"], row["score"]) for row in result["rows"]]
@@ -283,7 +353,16 @@ def main(argv=None) -> int:
                         help=f"which lessons' experiments to run (default all: {','.join(EXPERIMENTS)})")
     parser.add_argument("--profile", default=None, help="profile (default: $SPAFIT_PROFILE or quick)")
     parser.add_argument("--output", default=None, help="also write every result as JSON to this file")
+    parser.add_argument("--record", action="store_true",
+                        help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "
+                             "in the package (about 5 minutes on 2 CPU cores)")
     args = parser.parse_args(argv)
+    if args.record:
+        from .quiet import silence_libraries
+
+        silence_libraries()
+        print(results_text(record_comparison(), columns=("trainable",)))
+        return 0
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     except ValueError:
