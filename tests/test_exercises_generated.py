@@ -8,13 +8,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from spafit_course import publish
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")
 make_exercises = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(make_exercises)
 
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-COLAB = "https://colab.research.google.com/github/spafit-course/spafit-course/blob/main/{folder}/{name}"
 
 
 def test_exercises_are_up_to_date():
@@ -71,7 +72,7 @@ def test_generated_copy_has_stubs_no_answers_and_no_outputs(path):
     for cell in code:  # a cell that raises when run is marked for nbval; the others are not
         top_level_stub = re.search(r"^raise NotImplementedError", cell.source, re.M)
         assert cell.source.startswith(make_exercises.RAISES_MARKER) == bool(top_level_stub)
-    assert COLAB.format(folder="exercises", name=path.name) in exercise.cells[0].source
+    assert publish.badge_url(f"exercises/{path.name}") in exercise.cells[0].source
     assert "solutions" in solution.cells[0].source  # the input was not modified
 
 
@@ -79,10 +80,10 @@ def test_generated_copy_has_stubs_no_answers_and_no_outputs(path):
 def test_solution_notebook_hygiene(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].cell_type == "markdown"
-    assert COLAB.format(folder="solutions", name=path.name) in nb.cells[0].source
+    assert publish.badge_url(f"solutions/{path.name}") in nb.cells[0].source
     setup = nb.cells[[c.cell_type for c in nb.cells].index("code")].source
     assert '"google.colab" in sys.modules' in setup
-    assert '%pip install -q "spafit-course @ git+https://github.com/spafit-course/spafit-course"' in setup
+    assert publish.install_line() in setup
     assert "silence_libraries()" in setup or "start_lesson(" in setup
     assert "widgets" not in nb.metadata
     text = path.read_text()

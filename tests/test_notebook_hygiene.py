@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from spafit_course import publish
+
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("clean_notebooks", ROOT / "tools" / "clean_notebooks.py")
 clean = importlib.util.module_from_spec(_spec)
@@ -26,6 +28,7 @@ def test_committed_notebook_is_clean(path):
     assert "widgets" not in nb["metadata"]
     assert clean.problems(nb) == []
     assert clean.badge_problem(nb, f"{path.parent.name}/{path.name}") is None
+    assert clean.kernelspec_problem(nb) is None  # "Python 3 (ipykernel)", as ipykernel installs it
 
 
 @pytest.mark.parametrize("path", clean.notebooks_in(ROOT, ("notebooks",)), ids=lambda p: p.name)
@@ -68,7 +71,7 @@ def test_problems_ignores_images_and_lookalike_text():
 def test_clean_removes_widget_state_and_timestamps_only():
     nb = notebook([{"output_type": "stream", "name": "stdout", "text": "hi\n"}], metadata={"widgets": {}, "k": 1})
     clean.clean_notebook(nb)
-    assert nb["metadata"] == {"k": 1}
+    assert nb["metadata"] == {"k": 1, "kernelspec": clean.KERNELSPEC}
     assert nb["cells"][0]["metadata"] == {}
     assert nb["cells"][0]["outputs"] == [{"output_type": "stream", "name": "stdout", "text": "hi\n"}]
 
@@ -76,7 +79,7 @@ def test_clean_removes_widget_state_and_timestamps_only():
 def test_badge_must_point_at_the_notebook_itself():
     cell = {"cell_type": "markdown", "metadata": {}, "source": (
         "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-        "(https://colab.research.google.com/github/spafit-course/spafit-course/blob/main/notebooks/01_bitfit.ipynb)")}
+        f"({publish.badge_url('notebooks/01_bitfit.ipynb')})")}
     nb = {"metadata": {}, "cells": [cell]}
     assert clean.badge_problem(nb, "notebooks/01_bitfit.ipynb") is None
     assert "notebooks/02_lora.ipynb" in clean.badge_problem(nb, "notebooks/02_lora.ipynb")

@@ -4,7 +4,8 @@
     python tools/clean_notebooks.py --check FILE ...  # only report, change nothing
 
 Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel) and
-nbconvert's per-cell execution timestamps. It then fails (exit 1) when an output still holds a machine path
+nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
+writes the "Open in Colab" badge and the Colab install line from `spafit_course/publish.py`. It then fails (exit 1) when an output still holds a machine path
 (/work, /root, /tmp, /home/NAME) or a stderr stream: both mean a cell printed something a reader should not
 see, and the fix belongs in the notebook's code, not in this script.
 """
@@ -17,9 +18,14 @@ import re
 import sys
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # spafit_course.publish, also when the package is not installed
+from spafit_course.publish import badge_url, publication_problems, publish_notebook  # noqa: E402
+
 FOLDERS = ("notebooks", "solutions", "exercises")
 MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/root|/tmp|/home/[\w.-]+)(/|\b)")
-BADGE_URL = "https://colab.research.google.com/github/spafit-course/spafit-course/blob/main/"
+# What `python -m ipykernel install` writes: Jupyter shows this name, and a different one reads as another kernel.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def output_texts(output: dict):
@@ -37,11 +43,16 @@ def _join(text) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
-def clean_notebook(nb: dict) -> dict:
-    """Remove widget state and execution timestamps, in place; returns the notebook."""
-    nb.get("metadata", {}).pop("widgets", None)
+def clean_notebook(nb: dict, relative_path: str | None = None) -> dict:
+    """Remove widget state and execution timestamps, set the kernelspec and, given the notebook's path in the
+    repository, its badge and install lines; in place; returns the notebook."""
+    metadata = nb.setdefault("metadata", {})
+    metadata.pop("widgets", None)
+    metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop("execution", None)
+    if relative_path is not None:
+        publish_notebook(nb, relative_path)
     return nb
 
 
@@ -70,10 +81,19 @@ def badge_problem(nb: dict, relative_path: str) -> str | None:
     if not cells or cells[0].get("cell_type") != "markdown":
         return "the first cell is not a markdown cell with the Open-in-Colab badge"
     source = _join(cells[0].get("source", ""))
-    expected = BADGE_URL + relative_path
+    expected = badge_url(relative_path)
     if "colab-badge.svg" not in source or expected not in source:
         return f"the first cell lacks an Open-in-Colab badge linking to {expected}"
     return None
+
+
+def kernelspec_problem(nb: dict) -> str | None:
+    kernelspec = nb.get("metadata", {}).get("kernelspec")
+    return None if kernelspec == KERNELSPEC else f"kernelspec is {kernelspec}, expected {KERNELSPEC}"
+
+
+def relative_to_root(path: Path) -> str:
+    return path.resolve().relative_to(ROOT).as_posix()
 
 
 def notebooks_in(root: Path, folders=FOLDERS) -> list[Path]:
@@ -86,20 +106,20 @@ def main(argv=None) -> int:
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: every one in " + ", ".join(FOLDERS) + ")")
     parser.add_argument("--check", action="store_true", help="report problems only; write nothing")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parent.parent
-    paths = args.paths or notebooks_in(root)
+    paths = args.paths or notebooks_in(ROOT)
     failed = False
     for path in paths:
         nb = json.loads(path.read_text(encoding="utf-8"))
         if not args.check:
             before = json.dumps(nb, sort_keys=True)
-            clean_notebook(nb)
+            clean_notebook(nb, relative_to_root(path))
             if json.dumps(nb, sort_keys=True) != before:
                 import nbformat
 
                 nbformat.write(nbformat.from_dict(nb), str(path))
                 print(f"cleaned {path}")
-        for problem in problems(nb):
+        found = problems(nb) + publication_problems(nb, relative_to_root(path)) + [kernelspec_problem(nb)]
+        for problem in filter(None, found):
             failed = True
             print(f"{path}: {problem}", file=sys.stderr)
     return 1 if failed else 0

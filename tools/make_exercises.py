@@ -9,7 +9,8 @@ lesson (the file name's number) and n the region's place in the notebook; the hi
 the region, else the region's first line. A region at the top level of a cell makes the cell raise when run, so
 that cell gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the solution cell does not raise), and
 `# NBVAL_CHECK_OUTPUT` lines (solutions' check cells must keep printing PASS) are dropped. Outputs and
-execution counts are cleared, widget state is dropped, and the "Open in Colab" badge points at exercises/.
+execution counts are cleared, widget state is dropped, and the "Open in Colab" badge and install line come
+from spafit_course/publish.py, the badge pointing at exercises/.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # spafit_course.publish, also when the package is not installed
+from spafit_course.publish import publish_notebook  # noqa: E402
+
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"
 RAISES_MARKER = "# NBVAL_RAISES_EXCEPTION"
@@ -69,11 +73,10 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     nb = nbformat.from_dict(solution)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # a deep copy
     nb.metadata.pop("widgets", None)
+    publish_notebook(nb, f"{EXERCISES.name}/{name}")
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "markdown" and "colab.research.google.com" in cell.source:
-            cell.source = cell.source.replace("/solutions/", "/exercises/")
-            if index == 0:
-                cell.source += "\n\n" + GENERATED_NOTE.format(name=name)
+        if index == 0 and cell.cell_type == "markdown":
+            cell.source += "\n\n" + GENERATED_NOTE.format(name=name)
         if cell.cell_type != "code":
             continue
         source, raises = strip_solutions(cell.source, lesson, counter, f"{name}, cell {index + 1}")
