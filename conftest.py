@@ -1,8 +1,15 @@
-"""Every test runs offline: the Hub is never asked, notebooks' kernels inherit these settings."""
+"""Every test runs offline: the Hub is never asked, notebooks' kernels inherit these settings.
+
+The lesson experiments (spafit_course.lesson_runs) keep their results in one fresh folder per test session, so a
+lesson notebook executed by nbval shows the very runs that tests/test_lesson_claims.py has just checked instead
+of training them a second time (a run is deterministic for its seed; tests/test_lesson_claims.py holds that too).
+"""
 
 import os
+import tempfile
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ["SPAFIT_RUN_MEMO"] = tempfile.mkdtemp(prefix="spafit-runs-")

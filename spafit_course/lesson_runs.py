@@ -28,7 +28,7 @@ from .experiments import compare_methods, prepared_data, run_method
 from .freezing import freeze_all, unfreeze_head
 from .methods import spafit_config
 from .models import load_model, load_model_and_tokenizer
-from .profiles import Profile, get_profile
+from .profiles import Profile, env_overrides, get_profile
 from .spafit import SpafitConfig
 from .sweep import run_sweep
 from .tasks import get_task
@@ -45,8 +45,8 @@ BIAS_FAMILIES = {"attention.self.query": "query", "attention.self.key": "key", "
 
 
 def lesson_profile(profile: Profile | None = None, seed: int | None = None) -> Profile:
-    """The profile at the lessons' budget (and another seed, if given)."""
-    return (profile or get_profile()).with_overrides(**LESSON_SIZES, seed=seed)
+    """The profile at the lessons' budget (and another seed, if given); SPAFIT_* size variables still win."""
+    return (profile or get_profile()).with_overrides(**{**LESSON_SIZES, **env_overrides()}, seed=seed)
 
 
 def majority_rate(eval_sets: dict, task_name: str) -> float | None:
@@ -187,8 +187,6 @@ def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
     for k in ks:
         model = load_model(small.model_name, task.num_labels, seed=small.seed)
         layers = get_layers(model)
-        if not 0 <= k <= len(layers):
-            raise ValueError(f"k must be between 0 and L = {len(layers)}, got {k}")
         freeze_all(model)
         for layer in layers[len(layers) - k:]:
             layer.requires_grad_(True)
@@ -207,12 +205,14 @@ def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
 def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None, learning_rate: float | None = None
                  ) -> dict:
     """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data."""
-    profile = profile or get_profile()
-    if ks is None:
-        from .models import meta_model
+    from .models import meta_model
 
-        layers = num_layers(meta_model(profile.model_name))
-        ks = (1, layers // 3, 2 * layers // 3, layers)
+    profile = profile or get_profile()
+    layers = num_layers(meta_model(profile.model_name))
+    ks = (1, layers // 3, 2 * layers // 3, layers) if ks is None else ks
+    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= layers]
+    if bad or not ks:
+        raise ValueError(f"k must be whole numbers between 0 and L = {layers}; got {list(ks)}")
     learning_rate = learning_rate or profile.learning_rates["full"]
     return _run("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rate=learning_rate)
 
