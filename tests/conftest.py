@@ -1,5 +1,6 @@
 """Fixtures of the stand-in Hub (tests/standin_hub.py): built once per session, installed per test."""
 
+import gc
 import sys
 from pathlib import Path
 
@@ -41,5 +42,11 @@ def tiny_sizes(monkeypatch):
         monkeypatch.setenv(variable, value)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    gc.freeze()  # the Trainer runs gc.collect() after each run; skipping the long-lived objects makes it cheap
     yield
+    gc.unfreeze()
     torch.set_num_threads(threads)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "standin: runs notebooks under the colab profile on the stand-in Hub")
