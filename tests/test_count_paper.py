@@ -18,7 +18,7 @@ def test_paper_rows_match_closed_form_and_design_numbers(rows):
     for label, spafit in paper_configs().items():
         assert rows[label]["trainable"] == closed_form_count(config, spafit).trainable
         assert rows[label]["closed_form"] == rows[label]["trainable"]
-    # DESIGN.md's numbers, each derived by hand from the closed form.
+    # The reconstruction's numbers (docs/paper-profile.md), each derived by hand from the closed form.
     assert rows["full fine-tuning"]["trainable"] == 333_581_314
     assert rows["SPAFIT N1=4 N2=9, r=64 q/k/v"]["trainable"] == 6_084_610
     assert rows["SPAFIT N1=8 N2=10, r=64 q/k/v"]["trainable"] == 5_654_530

@@ -1,4 +1,4 @@
-"""Every count equals the closed form; bert-large-cased counts are DESIGN's, offline."""
+"""Every count equals the closed form; bert-large-cased counts (docs/paper-profile.md) work offline."""
 
 import subprocess
 import sys

