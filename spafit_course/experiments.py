@@ -111,11 +111,11 @@ def metric_value(row: dict, split: str, name: str):
 
 def results_table(rows) -> str:
     """Method, trainable parameters, % of total, every metric of every eval split, train s, s/step, peak MB."""
-    columns = metric_columns(rows) or [("", rows[0]["metric"] if rows else "metric")]
+    columns = metric_columns(rows)
     table = [("method", "trainable", "% of total", *(metric_label(s, m, columns) for s, m in columns), "train s",
               "s/step", "peak MB")]
     for r in rows:
-        scores = [metric_value(r, s, m) for s, m in columns] if "all_metrics" in r else [r["score"]]
+        scores = [metric_value(r, s, m) for s, m in columns]
         table.append((r["method"], f"{r['trainable']:,}", f"{r['percent_trainable']:.3f}",
                       *("-" if v is None else f"{v:.4f}" for v in scores),
                       f"{r['train_seconds']:.1f}", f"{r['seconds_per_step']:.3f}", f"{r['peak_memory_mb']:.0f}"))
