@@ -1,0 +1,119 @@
+"""Each lesson's claims about its own results, held by rerunning its experiment on the lesson's budget.
+
+Every test calls the same function as the lesson (spafit_course.lesson_runs) with the same profile and seed, so
+a change that moves a lesson's result across what its prose says fails here. The runs are kept for the rest of
+the session (conftest.py), and the lessons executed by nbval afterwards show these very runs.
+"""
+
+import pytest
+import torch
+
+from spafit_course import lesson_runs as lr
+from spafit_course.profiles import get_profile
+
+PROFILE = get_profile("quick")
+
+
+def assert_every_result_learns(result):
+    """The course's bar: every trained score at least LEARNING_MARGIN above its majority-class rate."""
+    bar = result["majority"] + lr.LEARNING_MARGIN
+    low = [(label, round(score, 3)) for label, score in lr.trained_results(result) if score < bar]
+    assert not low, f"below the majority rate {result['majority']:.3f} + {lr.LEARNING_MARGIN}: {low}"
+
+
+@pytest.fixture(scope="module")
+def lesson01():
+    return lr.bitfit_and_full(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def lesson02():
+    return lr.lora_ranks(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def lesson03_probes():
+    return lr.layer_probes(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def lesson03_top_k():
+    return lr.top_k_layers(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def lesson04():
+    return lr.four_methods(PROFILE)
+
+
+@pytest.fixture(scope="module")
+def lesson05():
+    return lr.boundary_sweep(PROFILE)
+
+
+@pytest.mark.parametrize("name", ["lesson01", "lesson02", "lesson03_probes", "lesson03_top_k", "lesson04",
+                                  "lesson05"])
+def test_every_trained_result_clears_the_majority_rate(name, request):
+    assert_every_result_learns(request.getfixturevalue(name))
+
+
+# Lesson 01 ---------------------------------------------------------------------------------------------------
+
+def test_lesson01_full_fine_tuning_scores_higher_than_bitfit_with_over_100_times_the_parameters(lesson01):
+    bitfit, full = lesson01["rows"]
+    assert full["score"] > bitfit["score"]
+    assert full["trainable"] > 100 * bitfit["trainable"]
+    assert lesson01["train_pooler"] is True
+
+
+def test_lesson01_key_biases_barely_move_while_every_other_family_does(lesson01):
+    change = lesson01["bias_change"]
+    others = [v for family, v in change.items() if family != "key"]
+    assert change["key"] * 100 < min(others)
+
+
+def test_lesson01_key_bias_gradient_is_rounding_noise():
+    """The lesson's one backward pass: key biases get gradients orders of magnitude below every other family."""
+    from spafit_course.bitfit import apply_bitfit
+    from spafit_course.data import load_polarity
+    from spafit_course.models import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(PROFILE.model_name, seed=PROFILE.seed)
+    apply_bitfit(model)
+    rows = load_polarity()["train"].select(range(16))
+    batch = tokenizer(list(rows["sentence"]), padding=True, return_tensors="pt")
+    model(**batch, labels=torch.tensor(list(rows["label"]))).loss.backward()
+    size = {}
+    for key, family in lr.BIAS_FAMILIES.items():
+        grads = [p.grad.abs().mean().item() for n, p in model.named_parameters()
+                 if n.endswith(f"{key}.bias") and ".layer." in n]
+        size[family] = sum(grads) / len(grads)
+    assert size["key"] * 1e4 < min(v for family, v in size.items() if family != "key")
+
+
+# Lesson 02 ---------------------------------------------------------------------------------------------------
+
+def test_lesson02_first_step_shrinks_with_fixed_alpha_grows_with_2r_and_is_flattest_with_sqrt():
+    def growth(alpha_of_r):
+        return lr.first_step_change(64, alpha_of_r(64)) / lr.first_step_change(1, alpha_of_r(1))
+
+    fixed, doubled, root = growth(lambda r: 16), growth(lambda r: 2 * r), growth(lambda r: 16 * (r / 8) ** 0.5)
+    assert fixed < 1 < doubled
+    assert doubled > 1 / fixed  # alpha = 2r grows by a larger factor than alpha fixed shrinks
+    assert abs(torch.log(torch.tensor(root))) < min(abs(torch.log(torch.tensor(fixed))),
+                                                     abs(torch.log(torch.tensor(doubled))))
+
+
+def test_lesson02_ranks_use_a_fixed_alpha_and_differ_by_a_few_points_only(lesson02):
+    assert {row["alpha"] for row in lesson02["rows"]} == {16}
+    assert [row["r"] for row in lesson02["rows"]] == [1, 8, 32]
+    scores = [row["score"] for row in lesson02["rows"]]
+    assert max(scores) - min(scores) < 0.05
+
+
+# Lesson 03 ---------------------------------------------------------------------------------------------------
+
+def test_lesson03_embedding_cls_is_constant_and_the_best_layer_is_not_the_top(lesson03_probes):
+    assert lesson03_probes["cls"][0] is None
+    mean = lesson03_probes["mean"]
+    assert max(range(len(mean)), key=mean.__getitem__) != len(mean) - 1
