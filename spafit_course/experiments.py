@@ -110,15 +110,20 @@ def metric_value(row: dict, split: str, name: str):
 
 
 def results_table(rows) -> str:
-    """Method, trainable parameters, % of total, every metric of every eval split, train s, s/step, peak MB."""
+    """Method, trainable parameters, % of total, every metric of every eval split, train s, s/step, peak GPU MB.
+
+    Peak memory is shown per method on a GPU only: on a CPU the process's resident memory keeps what earlier
+    methods left, so a later method would look hungrier (`spafit-course bench` measures each in a fresh process).
+    """
     columns = metric_columns(rows)
     table = [("method", "trainable", "% of total", *(metric_label(s, m, columns) for s, m in columns), "train s",
-              "s/step", "peak MB")]
+              "s/step", "peak GPU MB")]
     for r in rows:
         scores = [metric_value(r, s, m) for s, m in columns]
         table.append((r["method"], f"{r['trainable']:,}", f"{r['percent_trainable']:.3f}",
                       *("-" if v is None else f"{v:.4f}" for v in scores),
-                      f"{r['train_seconds']:.1f}", f"{r['seconds_per_step']:.3f}", f"{r['peak_memory_mb']:.0f}"))
+                      f"{r['train_seconds']:.1f}", f"{r['seconds_per_step']:.3f}",
+                      "-" if r.get("device", "cpu") == "cpu" else f"{r['peak_memory_mb']:.0f}"))
     return format_table(table)
 
 

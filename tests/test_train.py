@@ -101,3 +101,11 @@ def test_every_metric_of_every_split_is_in_the_table_and_csv(tmp_path):
 def test_table_of_two_metrics_on_one_split_names_them_plainly():
     rows = [row("full", {"validation": {"f1": 0.8, "accuracy": 0.7}})]
     assert results_table(rows).splitlines()[0].split()[5:7] == ["f1", "accuracy"]
+
+
+def test_peak_memory_column_is_per_method_on_a_gpu_and_left_out_on_a_cpu():
+    on_cpu = row("full", {"validation": {"accuracy": 0.7}})
+    on_gpu = {**row("lora", {"validation": {"accuracy": 0.7}}), "device": "NVIDIA T4", "peak_memory_mb": 1234.4}
+    header, _, cpu_line, gpu_line = results_table([on_cpu, on_gpu]).splitlines()
+    assert header.split()[-3:] == ["peak", "GPU", "MB"]
+    assert cpu_line.split()[-1] == "-" and gpu_line.split()[-1] == "1234"
