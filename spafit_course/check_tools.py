@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import textwrap
 
 import torch
 from torch import nn
@@ -38,7 +39,8 @@ def verdict(name: str, body, learner) -> tuple[bool, str]:
         return False, text + (f"\n  likely cause: {failure.hint}" if failure.hint else "")
     except Exception as error:  # the learner's code raised: report it, keep the notebook running
         return False, f"FAIL {name}: your code raised {type(error).__name__}: {str(error) or '(no message)'}"
-    return True, f"PASS {name}: {summary}"
+    # Wrapped so that the verdict fits a notebook's output area without scrolling sideways.
+    return True, textwrap.fill(f"PASS {name}: {summary}", width=100, subsequent_indent="  ")
 
 
 def learner_check(body):

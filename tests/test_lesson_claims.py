@@ -117,3 +117,15 @@ def test_lesson03_embedding_cls_is_constant_and_the_best_layer_is_not_the_top(le
     assert lesson03_probes["cls"][0] is None
     mean = lesson03_probes["mean"]
     assert max(range(len(mean)), key=mean.__getitem__) != len(mean) - 1
+
+
+# Lesson 04 ---------------------------------------------------------------------------------------------------
+
+def test_lesson04_spafit_level_with_lora_on_fewer_parameters_above_bitfit_below_full(lesson04):
+    row = {r["method"]: r for r in lesson04["rows"]}
+    assert abs(row["spafit"]["score"] - row["lora"]["score"]) <= 0.015  # "within a point or so"
+    assert row["spafit"]["trainable"] < row["lora"]["trainable"]
+    assert row["bitfit"]["score"] < row["spafit"]["score"] < row["full"]["score"]
+    assert max(r["score"] for r in row.values()) == row["full"]["score"]
+    assert row["full"]["trainable"] > 100 * row["spafit"]["trainable"]
+    assert all(row[m]["percent_trainable"] < 1 for m in ("bitfit", "lora", "spafit"))
