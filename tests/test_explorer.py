@@ -15,6 +15,13 @@ from spafit_course.explorer import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, clamp_b
 from spafit_course.models import model_config, tiny_config
 
 
+@pytest.fixture(autouse=True)
+def close_figures():
+    # headless, the explorer's plt.show() leaves every redrawn figure open
+    yield
+    plt.close("all")
+
+
 @pytest.mark.parametrize("n1, n2, r, targets", [
     (4, 9, 64, ("query", "key", "value")),
     (8, 10, 64, ("query", "key", "value", "attention_output")),
