@@ -36,6 +36,9 @@ from .train import train_and_evaluate
 
 #: The lessons' budget: 1,000 training snippets (63 steps of 16), 300 evaluation snippets.
 LESSON_SIZES = {"train_size": 1000, "eval_size": 300, "batch_size": 16}
+#: Lesson 03 trains the top k layers at this multiple of full fine-tuning's learning rate: with fewer layers
+#: training, 63 steps at full fine-tuning's rate leave the top layer alone at the majority rate on this budget.
+TOP_K_LR_FACTOR = 2.5
 #: How far above the majority rate a trained result must land before a lesson calls it learning.
 LEARNING_MARGIN = 0.08
 #: The bias families of a BERT layer, by the module that owns the bias (lesson 01).
@@ -204,7 +207,10 @@ def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
 
 def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None, learning_rate: float | None = None
                  ) -> dict:
-    """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data."""
+    """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data.
+
+    The default k are 1, L/3, 2L/3 and L; the default learning rate is TOP_K_LR_FACTOR times full fine-tuning's.
+    """
     from .models import meta_model
 
     profile = profile or get_profile()
@@ -213,7 +219,7 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
     bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= layers]
     if bad or not ks:
         raise ValueError(f"k must be whole numbers between 0 and L = {layers}; got {list(ks)}")
-    learning_rate = learning_rate or profile.learning_rates["full"]
+    learning_rate = learning_rate or TOP_K_LR_FACTOR * profile.learning_rates["full"]
     return _run("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rate=learning_rate)
 
 
@@ -235,43 +241,20 @@ def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
     return sweep
 
 
-def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=(0, 2, 4), n2_values=(4, 6)
+def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=None, n2_values=None
                    ) -> dict:
-    """Lesson 05: SPAFIT over a grid of boundaries (a `run_sweep` dict plus the majority rate)."""
+    """Lesson 05: SPAFIT over a grid of boundaries (a `run_sweep` dict plus the majority rate).
+
+    The default grid is N1 in {0, L/3} by N2 in {L/3, 2L/3, L}: six cells, every one with some layers training.
+    """
+    from .models import meta_model
+
+    profile = profile or get_profile()
+    layers = num_layers(meta_model(profile.model_name))
+    n1_values = (0, layers // 3) if n1_values is None else n1_values
+    n2_values = (layers // 3, 2 * layers // 3, layers) if n2_values is None else n2_values
     return _run("boundary_sweep", profile, seed, _boundary_sweep, n1_values=list(n1_values),
                 n2_values=list(n2_values))
-
-
-def results_text(result: dict, columns=("trainable",)) -> str:
-    """The majority rate on one line, then a table: each result, the given columns, its score and gain over it."""
-    from .params import format_table
-
-    rows = result.get("rows") or [{"label": f"N1={c['n1']} N2={c['n2']}", **c} for c in result["cells"]]
-    metric = rows[0].get("metric", result.get("metric", "score"))
-    table = [("result", *columns, metric, "gain")]
-    for row in rows:
-        values = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
-        table.append((row["label"], *values, f"{row['score']:.3f}", f"{row['score'] - result['majority']:+.3f}"))
-    return (f"majority-class rate of the evaluation snippets (always answering the commoner label): "
-            f"{result['majority']:.3f}\n" + format_table(table))
-
-
-def plot_results(result: dict, ax=None, title: str = ""):
-    """Scores as bars beside the majority-class line, on an axis from 0.4 to 1 so noise does not look like a jump."""
-    import matplotlib.pyplot as plt
-
-    rows = result["rows"]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.5 * len(rows) + 1.2))
-    labels = [row["label"] for row in rows]
-    ax.barh(labels, [row["score"] for row in rows], color="tab:blue")
-    ax.axvline(result["majority"], color="grey", ls="--", label=f"majority class ({result['majority']:.3f})")
-    ax.set_xlim(min(0.4, result["majority"] - 0.1), 1.0)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"{rows[0]['metric']} on {rows[0]['split']}")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title(title)
-    return ax.figure
 
 
 #: The package's own comparison on the quick profile's full budget (lesson 05 reads it; `--record` remakes it).
