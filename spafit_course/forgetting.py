@@ -2,10 +2,10 @@
 
 A model fine-tuned on polarity is asked about an unrelated task it was never trained on, TREC question types:
 a logistic-regression probe (lesson 03's, `probes.py`) reads the frozen, mean-pooled features of its last
-layer, before and after fine-tuning. Per-layer drift (1 - linear CKA) says how far each layer's representation of the same questions
-moved from the checkpoint's. Every experiment runs at the lessons' budget (`lesson_runs.LESSON_SIZES`), returns
-a JSON-ready dict with its majority rates, and is remembered like the other lesson runs, so the claim tests and
-the notebook share one run.
+layer, before and after fine-tuning. Per-layer drift (1 - linear CKA) says how far each layer's representation
+of the same questions moved from the checkpoint's. Every experiment runs at the lessons' budget
+(`lesson_runs.LESSON_SIZES`), returns a JSON-ready dict with its majority rates, and is remembered like the
+other lesson runs, so the claim tests and the notebook share one run.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .params import format_table
 from .probes import layer_features, probe_accuracy
 from .profiles import Profile, get_profile
 from .questions import question_sample
-from .spafit import FROZEN, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
+from .spafit import BIAS_ONLY, FROZEN, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
 
 #: Questions the probe trains on (from the TREC train split) and is scored on (from its test split); drift is
 #: measured on the same test questions.
@@ -123,13 +123,17 @@ def _features(model, small: Profile, tokenizer) -> tuple[np.ndarray, np.ndarray]
             layer_features(model, tokenizer, test_x, small.max_length)[1])
 
 
-_CHECKPOINT: dict[str, tuple] = {}
+_CHECKPOINT: dict[tuple, tuple] = {}
 
 
 def _checkpoint_features(small: Profile, tokenizer):
-    if small.model_name not in _CHECKPOINT:
-        _CHECKPOINT[small.model_name] = _features(load_model(small.model_name), small, tokenizer)
-    return _CHECKPOINT[small.model_name]
+    key = (small.model_name, small.max_length)
+    if key not in _CHECKPOINT:
+        from .setup import lesson_device
+
+        checkpoint = load_model(small.model_name).to(lesson_device())
+        _CHECKPOINT[key] = _features(checkpoint, small, tokenizer)
+    return _CHECKPOINT[key]
 
 
 def _probe(small: Profile, features) -> float:
@@ -150,7 +154,7 @@ def _train(small: Profile, label: str, probe: bool) -> dict:
     method, config = run_config(small, label)
     data = prepared_data(small)
     row = run_method(small, method, data, spafit_config=config if method == "spafit" else None, progress=False)
-    hf = model_config(small.model_name)
+    hf = row["_model"].config  # the trained model's own sizes, whatever a known name says
     result = {"label": label, "method": method, "score": row["score"], "metric": row["metric"],
               "trainable": row["trainable"], "total": row["total"], "layer_budget": layer_budget(hf, config),
               "train_seconds": row["train_seconds"], "steps": row["steps"],
@@ -186,14 +190,16 @@ def checkpoint_probe(profile: Profile | None = None, seed: int | None = None) ->
 
 
 def _polarity_majority(small: Profile) -> float:
-    return majority_rate(prepared_data(small)[2], small.task)
+    return _remember("lesson06_majority", lambda: majority_rate(prepared_data(small)[2], small.task),
+                     profile=asdict(small))
 
 
 def forgetting(profile: Profile | None = None, seed: int | None = None, labels=("full", "lora", "spafit")) -> dict:
     """Lesson 06: the TREC probe before and after polarity fine-tuning, and each layer's drift, per method."""
     small = lesson_profile(profile, seed)
+    rows = [polarity_run(profile, seed, label, probe=True) for label in labels]
     return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler,
-            **checkpoint_probe(profile, seed), "rows": [polarity_run(profile, seed, l, probe=True) for l in labels]}
+            **checkpoint_probe(profile, seed), "rows": rows}
 
 
 def budget_ablation(profile: Profile | None = None, seed: int | None = None) -> dict:
@@ -219,11 +225,17 @@ def n1_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=
 
 
 def describe_run(row: dict, layers: int) -> str:
-    """What trains in a lesson-06 run, in a few words (the head trains in every run)."""
-    from .counting import describe
-
-    config = SpafitConfig.from_dict(row["config"]) if row["config"] is not None else None
-    return describe(config, layers)
+    """What trains in a lesson-06 run, by layer range, in a few words (the head trains in every run)."""
+    if row["config"] is None:
+        return "everything"
+    config = SpafitConfig.from_dict(row["config"])
+    spans = []
+    for group, name in ((BIAS_ONLY, "biases"), (LORA_AND_BIAS, "LoRA" if config.bias_terms == "none" else
+                                                 "LoRA + biases")):
+        members = [k for k, g in enumerate(layer_groups(layers, config.n1, config.n2), 1) if g == group]
+        if members:
+            spans.append(f"{name} {members[0]}-{members[-1]}" if len(members) > 1 else f"{name} {members[0]}")
+    return ", ".join(spans) or "the head only"
 
 
 def majority_lines(result: dict) -> str:
@@ -302,7 +314,7 @@ def plot_layer_budget(budgets: dict, ax=None):
 
 def sweep_table(result: dict, layers: int) -> str:
     """Lesson 06's suggested-experiments table: each run, what trains, its count and score."""
-    rows = [("run", "what trains", "trainable", "accuracy", "gain")]
+    rows = [("run", "what trains in layers 1-" + str(layers), "trainable", "accuracy", "gain")]
     for r in result["rows"]:
         label = f"SPAFIT N1={r['n1']} N2={r['n2']}" if "n1" in r else {"bitfit": "full BitFit",
                                                                     "lora": "full LoRA"}.get(r["label"], r["label"])
