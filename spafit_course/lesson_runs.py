@@ -257,6 +257,38 @@ def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_v
                 n2_values=list(n2_values))
 
 
+def results_text(result: dict, columns=("trainable",)) -> str:
+    """The majority rate on one line, then a table: each result, the given columns, its score and gain over it."""
+    from .params import format_table
+
+    rows = result.get("rows") or [{"label": f"N1={c['n1']} N2={c['n2']}", **c} for c in result["cells"]]
+    metric = rows[0].get("metric", result.get("metric", "score"))
+    table = [("result", *columns, metric, "gain")]
+    for row in rows:
+        values = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
+        table.append((row["label"], *values, f"{row['score']:.3f}", f"{row['score'] - result['majority']:+.3f}"))
+    return (f"majority-class rate of the evaluation snippets (always answering the commoner label): "
+            f"{result['majority']:.3f}\n" + format_table(table))
+
+
+def plot_results(result: dict, ax=None, title: str = ""):
+    """Scores as bars beside the majority-class line, on an axis from 0.4 to 1 so noise does not look like a jump."""
+    import matplotlib.pyplot as plt
+
+    rows = result["rows"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 0.5 * len(rows) + 1.2))
+    labels = [row["label"] for row in rows]
+    ax.barh(labels, [row["score"] for row in rows], color="tab:blue")
+    ax.axvline(result["majority"], color="grey", ls="--", label=f"majority class ({result['majority']:.3f})")
+    ax.set_xlim(min(0.4, result["majority"] - 0.1), 1.0)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{rows[0]['metric']} on {rows[0]['split']}")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title)
+    return ax.figure
+
+
 #: The package's own comparison on the quick profile's full budget (lesson 05 reads it; `--record` remakes it).
 RECORDED_COMPARISON = Path(__file__).parent / "recorded" / "compare-quick.json"
 
