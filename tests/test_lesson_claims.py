@@ -119,6 +119,17 @@ def test_lesson03_embedding_cls_is_constant_and_the_best_layer_is_not_the_top(le
     assert max(range(len(mean)), key=mean.__getitem__) != len(mean) - 1
 
 
+
+def test_lesson03_fewer_top_layers_match_training_them_all(lesson03_top_k):
+    rows = {row["k"]: row for row in lesson03_top_k["rows"]}
+    every = rows[max(rows)]
+    assert sorted(rows) == [1, 2, 4, 6]
+    trainable = [rows[k]["trainable"] for k in sorted(rows)]
+    assert trainable == sorted(trainable) and len(set(trainable)) == len(trainable)
+    best = max(rows.values(), key=lambda row: row["score"])
+    assert best["k"] < every["k"] and best["score"] >= every["score"]
+    assert lesson03_top_k["learning_rate"] == pytest.approx(lr.TOP_K_LR_FACTOR * PROFILE.learning_rates["full"])
+
 # Lesson 04 ---------------------------------------------------------------------------------------------------
 
 def test_lesson04_spafit_level_with_lora_on_fewer_parameters_above_bitfit_below_full(lesson04):
