@@ -12,4 +12,5 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("MPLBACKEND", "Agg")
-os.environ["SPAFIT_RUN_MEMO"] = tempfile.mkdtemp(prefix="spafit-runs-")
+# A fresh folder unless one is given (to reuse runs across sessions on purpose; stale after any code change).
+os.environ.setdefault("SPAFIT_RUN_MEMO", tempfile.mkdtemp(prefix="spafit-runs-"))
