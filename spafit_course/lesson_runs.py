@@ -248,14 +248,16 @@ def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_v
                    ) -> dict:
     """Lesson 05: SPAFIT over a grid of boundaries (a `run_sweep` dict plus the majority rate).
 
-    The default grid is N1 in {0, L/3} by N2 in {L/3, 2L/3, L}: six cells, every one with some layers training.
+    The default grid is N1 in {0, L/3, 2L/3} by N2 in {L/3, 2L/3}: five valid cells, each with LoRA in its top
+    layers (cells with N2 = L train biases only, BitFit's weakness on this model, and fall to the majority rate
+    on some seeds).
     """
     from .models import meta_model
 
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
-    n1_values = (0, layers // 3) if n1_values is None else n1_values
-    n2_values = (layers // 3, 2 * layers // 3, layers) if n2_values is None else n2_values
+    n1_values = (0, layers // 3, 2 * layers // 3) if n1_values is None else n1_values
+    n2_values = (layers // 3, 2 * layers // 3) if n2_values is None else n2_values
     return _run("boundary_sweep", profile, seed, _boundary_sweep, n1_values=list(n1_values),
                 n2_values=list(n2_values))
 

@@ -128,6 +128,7 @@ def test_lesson03_fewer_top_layers_match_training_them_all(lesson03_top_k):
     assert trainable == sorted(trainable) and len(set(trainable)) == len(trainable)
     best = max(rows.values(), key=lambda row: row["score"])
     assert best["k"] < every["k"] and best["score"] >= every["score"]
+    assert abs(rows[1]["score"] - every["score"]) <= 0.03  # "within a few points of training all six"
     assert [rows[k]["learning_rate"] for k in sorted(rows)] == pytest.approx(
         [PROFILE.learning_rates["full"] * 6 / k for k in sorted(rows)])
 
@@ -145,12 +146,8 @@ def test_lesson04_spafit_level_with_lora_on_fewer_parameters_above_bitfit_below_
 
 # Lesson 05 ---------------------------------------------------------------------------------------------------
 
-def test_lesson05_biases_only_cells_score_lowest_in_each_row_and_the_grid_spans_a_few_points(lesson05):
-    cells = lesson05["cells"]
-    top = lesson05["num_layers"]
-    assert lesson05["n2_values"][-1] == top
-    for n1 in lesson05["n1_values"]:
-        row = {c["n2"]: c["score"] for c in cells if c["n1"] == n1}
-        assert min(row, key=row.get) == top, row
-    scores = [c["score"] for c in cells]
-    assert 0.02 <= max(scores) - min(scores) <= 0.06
+def test_lesson05_sweep_keeps_lora_in_every_cell_and_spans_a_few_points(lesson05):
+    assert max(lesson05["n2_values"]) < lesson05["num_layers"]
+    assert len(lesson05["cells"]) == 5
+    scores = [c["score"] for c in lesson05["cells"]]
+    assert 0.015 <= max(scores) - min(scores) <= 0.06
