@@ -151,3 +151,18 @@ def test_lesson05_sweep_keeps_lora_in_every_cell_and_spans_a_few_points(lesson05
     assert len(lesson05["cells"]) == 5
     scores = [c["score"] for c in lesson05["cells"]]
     assert 0.015 <= max(scores) - min(scores) <= 0.06
+
+
+def test_lesson05_freezing_the_bottom_layers_costs_nothing_in_the_sweep(lesson05):
+    by_n1 = {n1: [c["score"] for c in lesson05["cells"] if c["n1"] == n1] for n1 in lesson05["n1_values"]}
+    mean = {n1: sum(v) / len(v) for n1, v in by_n1.items()}
+    assert mean[max(mean)] >= mean[0]
+
+
+def test_lesson05_recorded_comparison_narrows_the_gaps_of_lesson04(lesson04):
+    recorded = {r["method"]: r["score"] for r in lr.recorded_comparison()["rows"]}
+    short = [r["score"] for r in lesson04["rows"]]
+    assert max(recorded.values()) - min(recorded.values()) < max(short) - min(short)
+    assert recorded["lora"] >= recorded["full"]  # "LoRA even edges past full fine-tuning"
+    for method in ("spafit", "bitfit"):
+        assert 0 < recorded["full"] - recorded[method] <= 0.015  # "a point or so below it"
