@@ -16,7 +16,6 @@ import argparse
 import hashlib
 import json
 import os
-import statistics
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
@@ -26,9 +25,8 @@ import numpy as np
 from .architectures import get_layers, num_layers
 from .experiments import compare_methods, prepared_data, run_method
 from .freezing import freeze_all, unfreeze_head
-from .methods import spafit_config
 from .models import load_model, load_model_and_tokenizer
-from .profiles import Profile, env_overrides, get_profile
+from .profiles import PROFILES, Profile, env_overrides, get_profile
 from .spafit import SpafitConfig
 from .sweep import run_sweep
 from .tasks import get_task
@@ -36,8 +34,6 @@ from .train import train_and_evaluate
 
 #: The lessons' budget: 1,000 training snippets (63 steps of 16), 300 evaluation snippets.
 LESSON_SIZES = {"train_size": 1000, "eval_size": 300, "batch_size": 16}
-#: Lesson 03 trains the top k of L layers at full fine-tuning's learning rate times L / k: the fewer layers train,
-#: the larger the steps they need to move in 63 steps, while all L layers at a larger rate can diverge.
 #: How far above the majority rate a trained result must land before a lesson calls it learning.
 LEARNING_MARGIN = 0.08
 #: The bias families of a BERT layer, by the module that owns the bias (lesson 01).
@@ -205,7 +201,11 @@ def _top_k_layers(small: Profile, ks, learning_rates) -> dict:
 
 
 def top_k_learning_rate(profile: Profile, k: int, layers: int) -> float:
-    """Full fine-tuning's learning rate times L / k (lesson 03): fewer training layers take larger steps."""
+    """Full fine-tuning's learning rate times L / k (lesson 03).
+
+    Fewer training layers need larger steps to move in 63 steps, while all L layers at a larger rate diverged on
+    some seeds (docs/results.md): one rate for every k failed somewhere.
+    """
     return profile.learning_rates["full"] * layers / max(k, 1)
 
 
@@ -367,12 +367,14 @@ def main(argv=None) -> int:
         prog="python -m spafit_course.lesson_runs",
         description="Run every lesson experiment (lessons 01-05) at its lesson budget for several seeds and print "
                     "each result as 'score / majority rate' per seed, the spread over seeds and the smallest "
-                    f"margin over the majority rate (a lesson calls a result learning at +{LEARNING_MARGIN}).")
+                    f"margin over the majority rate (a lesson calls a result learning at +{LEARNING_MARGIN}). "
+                    "With $SPAFIT_RUN_MEMO set to a folder, results already there are reused.")
     parser.add_argument("--seeds", default="42,43,44",
                         help="comma-separated seeds (default 42,43,44; 42 is the lessons' own)")
     parser.add_argument("--lessons", default=",".join(EXPERIMENTS),
                         help=f"which lessons' experiments to run (default all: {','.join(EXPERIMENTS)})")
-    parser.add_argument("--profile", default=None, help="profile (default: $SPAFIT_PROFILE or quick)")
+    parser.add_argument("--profile", choices=list(PROFILES), default=None,
+                        help="profile (default: $SPAFIT_PROFILE or quick)")
     parser.add_argument("--output", default=None, help="also write every result as JSON to this file")
     parser.add_argument("--record", action="store_true",
                         help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "

@@ -129,3 +129,14 @@ def test_recorded_comparison_matches_this_version_of_the_package():
     assert {row["method"]: row["trainable"] for row in recorded["rows"]} == {m: c.trainable for m, c in counts.items()}
     assert recorded["train_size"] == profile.train_size
     assert all(row["score"] >= recorded["majority"] + lr.LEARNING_MARGIN for row in recorded["rows"])
+
+
+@pytest.mark.parametrize("argv, message", [(["--seeds", "4x"], "comma-separated integers"),
+                                           (["--lessons", "07"], "must name some of"),
+                                           (["--profile", "huge"], "invalid choice")])
+def test_seed_command_refuses_bad_arguments_in_one_line(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        lr.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
