@@ -286,7 +286,8 @@ def test_compare_saves_each_peft_adapter(tmp_path, monkeypatch, capsys):
             model = prepare_model(tiny_model("bert", L, H), method, profile)
             rows.append({"method": method, "task": task, "metric": "accuracy", "score": 0.5, "split": "test",
                          "trainable": 1, "total": 2, "percent_trainable": 50.0, "train_seconds": 0.0,
-                         "seconds_per_step": 0.0, "peak_memory_mb": 0.0, "_model": model})
+                         "seconds_per_step": 0.0, "peak_memory_mb": 0.0, "device": "cpu",
+                         "all_metrics": {"test": {"accuracy": 0.5}}, "_model": model})
         return rows
 
     monkeypatch.setattr(experiments, "compare_methods", fake_compare)
