@@ -62,7 +62,7 @@ def test_results_are_saved_as_json_csv_and_png(rows, tmp_path):
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = results_table(rows)
     assert table.splitlines()[0].split() == ["method", "trainable", "%", "of", "total", "accuracy", "train", "s",
-                                             "s/step", "peak", "MB"]
+                                             "s/step", "peak", "GPU", "MB"]
 
 
 @pytest.mark.parametrize("capability, flags", [((7, 5), {"fp16": True}), ((8, 0), {"bf16": True}),
