@@ -96,13 +96,18 @@ def plot_sweep(sweep: dict, axes=None):
     score, trainable = sweep_grids(sweep)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    panels = ((score, f"{sweep['metric']} on {sweep['split']}", "viridis", "{:.3f}"),
+    scale_note = f" (scale from the majority rate, {sweep['majority']:.3f})" if sweep.get("majority") else ""
+    panels = ((score, f"{sweep['metric']} on {sweep['split']}{scale_note}", "viridis", "{:.3f}"),
               (trainable, "trainable parameters", "magma", "{:,.0f}"))
-    for ax, (grid, title, cmap, fmt) in zip(axes, panels):
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, origin="upper", aspect="auto")
+    # With a majority rate, the score's colour scale starts there and spans 0.35, so that a few points of noise
+    # between cells do not fill the whole scale.
+    majority = sweep.get("majority")
+    limits = ({"vmin": majority, "vmax": min(1.0, majority + 0.35)} if majority is not None else {}, {})
+    for ax, (grid, title, cmap, fmt), scale in zip(axes, panels, limits):
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, origin="upper", aspect="auto", **scale)
         ax.figure.colorbar(image, ax=ax, shrink=0.85)
         finite = grid[np.isfinite(grid)]
-        middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+        middle = image.norm.vmin + (image.norm.vmax - image.norm.vmin) / 2 if finite.size else 0
         for (i, j), value in np.ndenumerate(grid):
             if np.isfinite(value):
                 ax.text(j, i, fmt.format(value), ha="center", va="center", fontsize=9,

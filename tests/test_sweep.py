@@ -72,3 +72,19 @@ def test_sweep_rejects_an_empty_grid():
     profile = get_profile("quick").with_overrides(train_size=16, eval_size=16)
     with pytest.raises(ValueError, match=r"no valid cell in the grid N1=\[3\] x N2=\[1\]: need N1 <= N2 <= L = 2"):
         run_sweep(profile, [3], [1], model_factory=tiny_factory, progress=False)
+
+
+def test_score_heatmap_scale_starts_at_the_majority_rate_when_known():
+    import matplotlib.pyplot as plt
+
+    sweep = {"metric": "accuracy", "split": "test", "task": "polarity", "num_layers": 6, "n1_values": [0, 2],
+             "n2_values": [4], "cells": [{"n1": 0, "n2": 4, "score": 0.70, "trainable": 10},
+                                         {"n1": 2, "n2": 4, "score": 0.72, "trainable": 8}]}
+    figure = plot_sweep(sweep)
+    assert figure.axes[0].images[0].norm.vmin == pytest.approx(0.70)  # no majority: the scores' own range
+    plt.close(figure)
+    figure = plot_sweep({**sweep, "majority": 0.56})
+    norm = figure.axes[0].images[0].norm
+    assert (norm.vmin, norm.vmax) == pytest.approx((0.56, 0.91))
+    assert "majority rate, 0.560" in figure.axes[0].get_title()
+    plt.close(figure)
