@@ -54,8 +54,18 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
         prepare_model(model, method, profile)
     result = train_and_evaluate(model, tokenizer, task.name, train, evals, profile.learning_rates[method],
                                 profile.epochs, profile.batch_size, profile.seed, progress=progress)
+    row = result_row(profile, method, task, result)
+    spafit = getattr(model, "spafit_config", None)
+    if spafit is not None:
+        row["spafit_config"] = spafit.to_dict()
+    row["_model"] = model
+    return row
+
+
+def result_row(profile: Profile, method: str, task, result) -> dict:
+    """One result row from a `TrainResult`: the headline score of the first eval split, counts and timings."""
     split = task.eval_splits[0]
-    row = {
+    return {
         "method": method, "task": task.name, "profile": profile.name, "model": profile.model_name,
         "metric": task.headline_metric, "score": result.metrics[split][task.headline_metric], "split": split,
         "trainable": result.trainable, "total": result.total,
@@ -64,23 +74,19 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
         "steps": result.steps, "peak_memory_mb": result.peak_memory_mb, "device": result.device,
         "all_metrics": result.metrics,
     }
-    spafit = getattr(model, "spafit_config", None)
-    if spafit is not None:
-        row["spafit_config"] = spafit.to_dict()
-    row["_model"] = model
-    return row
 
 
 def compare_methods(profile: Profile, methods=METHODS, task_name: str | None = None, progress: bool = True,
-                    model_factory=None, on_result=None) -> list[dict]:
+                    model_factory=None, on_result=None, data=None) -> list[dict]:
     """Run each method on the same data; returns result rows (each with its trained model under "_model").
 
     On a GPU each trained model moves to the CPU before the next method starts, so every method's peak memory
-    is its own (the rows keep the models, e.g. for saving adapters).
+    is its own (the rows keep the models, e.g. for saving adapters). `data` is `prepared_data`'s result, when
+    the caller has it already.
     """
     for method in methods:
         check_method(method)
-    data = prepared_data(profile, task_name)
+    data = data or prepared_data(profile, task_name)
     rows = []
     for method in methods:
         row = run_method(profile, method, data, task_name, progress=progress, model_factory=model_factory)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .architectures import get_layers, num_layers
-from .experiments import compare_methods, prepared_data, run_method
+from .experiments import compare_methods, prepared_data, result_row, run_method
 from .freezing import freeze_all, unfreeze_head
 from .models import load_model, load_model_and_tokenizer
 from .profiles import PROFILES, Profile, env_overrides, get_profile
@@ -191,12 +191,8 @@ def _top_k_layers(small: Profile, ks, learning_rates) -> dict:
         unfreeze_head(model, train_pooler=small.train_pooler)
         result = train_and_evaluate(model, tokenizer, task.name, train, evals, learning_rate, small.epochs,
                                     small.batch_size, small.seed, progress=False)
-        split = task.eval_splits[0]
-        rows.append({"label": f"top {k} layers", "k": k, "learning_rate": learning_rate, "method": "top-k",
-                     "task": task.name, "score": result.metrics[split][task.headline_metric],
-                     "metric": task.headline_metric, "split": split, "trainable": result.trainable,
-                     "total": result.total, "percent_trainable": 100.0 * result.trainable / result.total,
-                     "train_seconds": result.train_seconds, "steps": result.steps})
+        row = result_row(small, "top-k", task, result)
+        rows.append(_row(row, f"top {k} layers", k=k, learning_rate=learning_rate))
     return {"majority": majority_rate(evals, task.name), "train_pooler": small.train_pooler, "rows": rows}
 
 
@@ -227,8 +223,8 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
 
 
 def _four_methods(small: Profile) -> dict:
-    rows = compare_methods(small, progress=False)
     data = prepared_data(small)
+    rows = compare_methods(small, progress=False, data=data)
     return {"majority": majority_rate(data[2], small.task), "train_pooler": small.train_pooler,
             "rows": [_row(r, r["method"]) for r in rows]}
 
@@ -239,8 +235,9 @@ def four_methods(profile: Profile | None = None, seed: int | None = None) -> dic
 
 
 def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
-    sweep = run_sweep(small, n1_values, n2_values, progress=False)
-    sweep["majority"] = majority_rate(prepared_data(small)[2], small.task)
+    data = prepared_data(small)
+    sweep = run_sweep(small, n1_values, n2_values, progress=False, data=data)
+    sweep["majority"] = majority_rate(data[2], small.task)
     return sweep
 
 
@@ -299,9 +296,9 @@ def plot_results(result: dict, ax=None, title: str = ""):
 RECORDED_COMPARISON = Path(__file__).parent / "recorded" / "compare-quick.json"
 
 
-def comparison_result(rows, profile: Profile) -> dict:
+def comparison_result(rows, profile: Profile, data=None) -> dict:
     """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
-    data = prepared_data(profile)
+    data = data or prepared_data(profile)
     return {"majority": majority_rate(data[2], profile.task), "train_size": len(data[1]),
             "train_pooler": profile.train_pooler, "rows": [_row(r, r["method"]) for r in rows]}
 
@@ -314,7 +311,8 @@ def record_comparison(path=RECORDED_COMPARISON) -> dict:
     import torch
 
     profile = get_profile("quick")
-    result = comparison_result(compare_methods(profile, progress=True), profile)
+    data = prepared_data(profile)
+    result = comparison_result(compare_methods(profile, progress=True, data=data), profile, data)
     made = datetime.date.today().isoformat()
     result["made"] = (f"recorded {made} by `spafit-course compare` (quick profile, seed {profile.seed}) on "
                       f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}")

@@ -40,11 +40,12 @@ def valid_cells(n1_values, n2_values, num_layers: int) -> list[tuple[int, int]]:
 
 
 def run_sweep(profile: Profile, n1_values=DEFAULT_N1, n2_values=DEFAULT_N2, task_name: str | None = None,
-              model_factory=None, progress: bool = True, on_cell=None) -> dict:
+              model_factory=None, progress: bool = True, on_cell=None, data=None) -> dict:
     """Train SPAFIT at every valid (N1, N2) of the grid on shared data; returns the sweep as a plain dict.
 
     `model_factory(num_labels)` replaces the profile's model (tests use tiny models); `on_cell(cell)` is called
-    after each run (the command prints progress with it).
+    after each run (the command prints progress with it); `data` is `prepared_data`'s result, when the caller has
+    it already.
     """
     from .architectures import num_layers
     from .models import meta_model
@@ -55,7 +56,7 @@ def run_sweep(profile: Profile, n1_values=DEFAULT_N1, n2_values=DEFAULT_N2, task
     cells = valid_cells(n1_values, n2_values, layers)
     if not cells:
         raise ValueError(f"no valid cell in the grid N1={n1_values} x N2={n2_values}: need N1 <= N2 <= L = {layers}")
-    data = prepared_data(profile, task.name)
+    data = data or prepared_data(profile, task.name)
     s = profile.spafit
     results = []
     for n1, n2 in cells:
