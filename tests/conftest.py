@@ -20,7 +20,7 @@ def standin_hub(standin_hub_folder, monkeypatch):
     """The stand-in Hub installed for one test: monkeypatch undoes both patches afterwards."""
     import datasets
 
-    import spafit_course.models as models
+    import spafit_course.runs.models as models
 
     monkeypatch.setattr(models, "model_path", models.model_path)
     monkeypatch.setattr(datasets, "load_dataset", datasets.load_dataset)

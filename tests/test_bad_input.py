@@ -7,12 +7,12 @@ import pytest
 import torch
 from torch import nn
 
-from spafit_course import (LoRALinear, SpafitConfig, apply_bitfit, apply_lora, apply_spafit, inject_lora,
-                           load_adapter, save_adapter)
-from spafit_course.adapters import adapter_files
-from spafit_course.closed_form import closed_form_count
-from spafit_course.lora import lora_modules
-from spafit_course.models import tiny_config, tiny_model
+from spafit_course import (LoRALinear, SpafitConfig, apply_bitfit, apply_lora, apply_spafit, inject_lora, load_adapter,
+                           save_adapter)
+from spafit_course.runs.models import tiny_config, tiny_model
+from spafit_course.tuning.adapters import adapter_files
+from spafit_course.tuning.closed_form import closed_form_count
+from spafit_course.tuning.lora import lora_modules
 
 
 def state(model):

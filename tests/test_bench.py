@@ -5,10 +5,11 @@ import math
 
 import pytest
 
-from spafit_course.bench import (LayerCost, activation_values_per_token, memory_cost, method_shape, predictions,
-                                 ratios, run_bench, step_cost, model_facts)
 from spafit_course.cli import main
-from spafit_course.spafit import SpafitConfig
+from spafit_course.runs.bench import run_bench
+from spafit_course.runs.cost_model import (LayerCost, activation_values_per_token, memory_cost, method_shape,
+                                           model_facts, predictions, ratios, step_cost)
+from spafit_course.tuning.spafit import SpafitConfig
 
 
 def test_step_cost_of_the_four_methods_by_hand():

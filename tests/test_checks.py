@@ -1,4 +1,4 @@
-"""The practice notebooks' checks (spafit_course.checks): the package's reference passes every check, and
+"""The practice notebooks' checks (spafit_course.lessons.checks): the package's reference passes every check, and
 known-wrong answers, kept here (at least three per check, of different kinds), each make their check print FAIL
 with what was expected, what came back and what is wrong."""
 
@@ -8,14 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from spafit_course import LoRALinear, apply_bitfit, apply_spafit, checks, closed_form_count, inject_lora, layer_groups
-from spafit_course.lora import lora_modules
-from spafit_course.architectures import get_layers, resolve_targets
-from spafit_course.closed_form import bias_params_per_layer, head_params, lora_shapes
-from spafit_course.freezing import freeze_all, unfreeze_biases, unfreeze_head
-from spafit_course.models import tiny_model
-from spafit_course.spafit import FROZEN, LORA_AND_BIAS
-
+from spafit_course import (LoRALinear, SpafitConfig, apply_bitfit, apply_spafit, closed_form_count, inject_lora,
+                           layer_groups)
+from spafit_course.lessons import checks
+from spafit_course.runs.models import tiny_model
+from spafit_course.tuning.architectures import get_layers, resolve_targets
+from spafit_course.tuning.closed_form import bias_params_per_layer, head_params, lora_shapes
+from spafit_course.tuning.freezing import freeze_all, unfreeze_biases, unfreeze_head
+from spafit_course.tuning.lora import lora_modules
+from spafit_course.tuning.spafit import FROZEN, LORA_AND_BIAS
 
 # ---------------------------------------------------------------- lesson 01
 
@@ -499,21 +500,21 @@ def test_use_or_reference_falls_back_with_a_note(capsys):
 def test_wrong_answer_message_names_numbers():
     ok, printed = checks.captured(checks.check_spafit_count, spafit_count_lora_r_times_d_in)
     assert not ok
-    config = checks._bert_configs()["tiny BERT"]
-    spafit = checks.SpafitConfig(1, 2, targets=("query", "value", "ffn_in"), r=8, bias_terms="all")
+    config = checks.bert_configs()["tiny BERT"]
+    spafit = SpafitConfig(1, 2, targets=("query", "value", "ffn_in"), r=8, bias_terms="all")
     assert f"expected: {closed_form_count(config, spafit).trainable:,}" in printed
     assert f"got:      {spafit_count_lora_r_times_d_in(config, spafit):,}" in printed
 
 
 def test_check_inputs_vary_what_a_learner_could_hard_code():
-    from spafit_course import checks_lora
+    from spafit_course.lessons.checks import lora as checks_lora
 
     assert any(not float(alpha / r).is_integer() for *_, r, alpha in checks_lora.INJECT_CASES)
     assert {"ffn_out", "ffn_in"} <= {t for case in checks_lora.INJECT_CASES for t in case[2]}
     spafits = [config for _, config in checks.SPAFIT_CASES]
     assert any(c.train_pooler for c in spafits) and any(c.dropout > 0 for c in spafits)
     assert any(not math.isclose(c.alpha / c.r, 2.0) for c in spafits)
-    assert {config.num_labels for config in checks._bert_configs().values()} >= {2, 3}
+    assert {config.num_labels for config in checks.bert_configs().values()} >= {2, 3}
     assert {classes for *_, classes, _ in checks.PROBE_CASES} >= {2, 3}
     assert any(max(s) != s[-1] for *_, s in checks.PROBE_CASES)
     assert any(max(a) != a[-1] for a, _ in checks.BOUNDARY_CASES)

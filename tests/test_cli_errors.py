@@ -3,9 +3,12 @@ and refuses before it trains or measures anything."""
 
 import pytest
 
-from spafit_course import SpafitConfig, apply_spafit, cli, data, save_adapter
-from spafit_course.models import load_model
-from spafit_course.profiles import QUICK_MODEL
+from spafit_course import SpafitConfig, apply_spafit, save_adapter
+from spafit_course import cli
+from spafit_course.cli import count
+from spafit_course.runs import data
+from spafit_course.runs.models import load_model
+from spafit_course.runs.profiles import QUICK_MODEL
 
 
 def run(argv, capsys):
@@ -30,6 +33,11 @@ def paths(tmp_path_factory):
 
 BAD_COMMAND_LINES = [
     (["compare", "--epochs", "-1"], "--epochs: must be a finite number > 0, got '-1'"),
+    (["lessons", "--seeds", "42,x"], "--seeds: must be comma-separated whole numbers"),
+    (["lessons", "--seeds", "42,42"], "--seeds: names a seed twice: '42,42'"),
+    (["lessons", "--lessons", "07"], "--lessons: must name some of 01,02,03-probes,03-top-k,04,05; got '07'"),
+    (["forgetting", "--seeds", "-1"], "--seeds: must be comma-separated whole numbers"),
+    (["forgetting", "--profile", "huge"], "argument --profile: invalid choice: 'huge'"),
     (["compare", "--epochs", "nan"], "--epochs: must be a finite number > 0, got 'nan'"),
     (["compare", "--max-length", "0"], "--max-length: must be an integer in 1..512, got 0"),
     (["compare", "--max-length", "-1"], "--max-length: must be an integer in 1..512, got -1"),
@@ -92,7 +100,7 @@ def test_expected_failures_of_any_oserror_kind_are_one_line(monkeypatch, capsys)
     def unreachable(args):
         raise ConnectionError("the Hugging Face Hub cannot be reached; the quick profile runs offline")
 
-    monkeypatch.setattr(cli, "cmd_count", unreachable)
+    monkeypatch.setattr(count, "cmd_count", unreachable)
     status, err = run(["count"], capsys)
     assert status == 2 and err == ("spafit-course count: error: the Hugging Face Hub cannot be reached; the quick "
                                    "profile runs offline\n")
@@ -102,7 +110,7 @@ def test_programming_errors_keep_their_traceback(monkeypatch):
     def buggy(args):
         raise AttributeError("'NoneType' object has no attribute 'config'")
 
-    monkeypatch.setattr(cli, "cmd_count", buggy)
+    monkeypatch.setattr(count, "cmd_count", buggy)
     with pytest.raises(AttributeError):
         cli.main(["count"])
 

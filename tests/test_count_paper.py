@@ -3,9 +3,9 @@
 import pytest
 
 from spafit_course.cli import main
-from spafit_course.closed_form import closed_form_count
-from spafit_course.counting import PAPER_RANGE, paper_configs, paper_rows
-from spafit_course.models import model_config
+from spafit_course.runs.counting import PAPER_RANGE, paper_configs, paper_rows
+from spafit_course.runs.models import model_config
+from spafit_course.tuning.closed_form import closed_form_count
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import sys
 import pytest
 
 from spafit_course import SpafitConfig, apply_spafit, closed_form_count, count_parameters
-from spafit_course.closed_form import total_params
-from spafit_course.methods import METHODS, method_config, prepare_model
-from spafit_course.models import meta_model, model_config, tiny_model
-from spafit_course.profiles import get_profile
+from spafit_course.runs.models import meta_model, model_config, tiny_model
+from spafit_course.runs.profiles import get_profile
+from spafit_course.tuning.closed_form import total_params
+from spafit_course.tuning.methods import METHODS, method_config, prepare_model
 
 SETTINGS = [
     SpafitConfig(n1=0, n2=0),

@@ -4,11 +4,11 @@ import hashlib
 
 import pytest
 
-from spafit_course.data import (POLARITY_SHA256, fetch_polarity_wheel, load_glue, load_polarity, read_polarity_rows,
-                                sha256_of, split_by_hash, tokenize)
-from spafit_course.models import load_tokenizer
-from spafit_course.profiles import PROFILES, get_profile
-from spafit_course.tasks import TASKS, get_task
+from spafit_course.runs.data import (POLARITY_SHA256, fetch_polarity_wheel, load_glue, load_polarity,
+                                     read_polarity_rows, sha256_of, split_by_hash, tokenize)
+from spafit_course.runs.models import load_tokenizer
+from spafit_course.runs.profiles import PROFILES, get_profile
+from spafit_course.runs.tasks import TASKS, get_task
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from spafit_course import get_profile
-from spafit_course.experiments import prepared_data, run_method
-from spafit_course.models import tiny_model
+from spafit_course.runs.experiments import prepared_data, run_method
+from spafit_course.runs.models import tiny_model
+from spafit_course.runs.profiles import get_profile
 
 # The quick model's tokenizer has a 30,522-word vocabulary, so the tiny model needs the same.
 PROFILE = get_profile("quick").with_overrides(train_size=64, eval_size=64)

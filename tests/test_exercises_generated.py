@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from spafit_course import publish
+from spafit_course.lessons import publish
 
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")

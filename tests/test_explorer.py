@@ -9,10 +9,10 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from spafit_course import SpafitConfig, closed_form_count, layer_groups
-from spafit_course.explorer import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, clamp_boundaries, count_text,
-                                    draw_stratification, explorer_counts, make_explorer, point_label,
-                                    train_refusal)
-from spafit_course.models import model_config, tiny_config
+from spafit_course.lessons.explorer import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, clamp_boundaries, count_text,
+                                            draw_stratification, explorer_counts, make_explorer, point_label,
+                                            train_refusal)
+from spafit_course.runs.models import model_config, tiny_config
 
 
 @pytest.fixture(autouse=True)

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from spafit_course import SpafitConfig, closed_form_count
-from spafit_course.forgetting import (drift_by_layer, draw_probe_setup, layer_budget, linear_cka, matched_rank,
-                                      run_config, uniform_lora)
-from spafit_course.lesson_runs import lesson_profile
-from spafit_course.models import model_config
+from spafit_course.lessons.budget import lesson_profile
+from spafit_course.lessons.budget_ablation import layer_budget, matched_rank, run_config, uniform_lora
+from spafit_course.lessons.forgetting_probe import drift_by_layer, linear_cka
+from spafit_course.lessons.forgetting_views import draw_probe_setup
+from spafit_course.runs.models import model_config
 
 PROFILE = lesson_profile()
 

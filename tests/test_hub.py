@@ -2,8 +2,8 @@
 
 import pytest
 
-from spafit_course import experiments, hub
-from spafit_course.profiles import get_profile
+from spafit_course.runs import experiments, hub
+from spafit_course.runs.profiles import get_profile
 
 
 @pytest.fixture

@@ -1,39 +1,42 @@
 """Lesson 06's claims about its own results, held by rerunning its experiments on the lesson's budget.
 
-The tests call the functions the lesson calls (spafit_course.forgetting) with the same profile and seed; with
+The tests call the functions the lesson calls (spafit_course.lessons) with the same profile and seed; with
 $SPAFIT_RUN_MEMO set the runs are shared with the notebook executed later in the same session. A change that
 moves a result across what the lesson's prose says fails here.
 """
 
 import pytest
 
-from spafit_course import forgetting as fg
-from spafit_course.lesson_runs import LEARNING_MARGIN
-from spafit_course.models import model_config
-from spafit_course.profiles import get_profile
+from spafit_course.lessons.budget import LEARNING_MARGIN
+from spafit_course.lessons.budget_ablation import matched_rank
+from spafit_course.lessons.forgetting_runs import budget_ablation, forgetting, n1_sweep
+from spafit_course.lessons.forgetting_views import (budget_table, forgetting_table, majority_lines, sweep_table,
+                                                    trained_scores)
+from spafit_course.runs.models import model_config
+from spafit_course.runs.profiles import get_profile
 
 PROFILE = get_profile("quick")
 
 
 @pytest.fixture(scope="module")
 def forgot():
-    return fg.forgetting(PROFILE)
+    return forgetting(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def ablation():
-    return fg.budget_ablation(PROFILE)
+    return budget_ablation(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    return fg.n1_sweep(PROFILE)
+    return n1_sweep(PROFILE)
 
 
 @pytest.mark.parametrize("name", ["forgot", "ablation", "sweep"])
 def test_every_trained_accuracy_clears_its_majority_rate(name, request):
     result = request.getfixturevalue(name)
-    low = [(what, round(value, 3), round(majority, 3)) for what, value, majority in fg.trained_scores(result)
+    low = [(what, round(value, 3), round(majority, 3)) for what, value, majority in trained_scores(result)
            if value < majority + LEARNING_MARGIN]
     assert not low, f"below majority + {LEARNING_MARGIN}: {low}"
 
@@ -79,9 +82,9 @@ def test_full_finetuning_moves_the_top_layers_far_more(forgot):
 def test_matched_budgets_are_close_and_printed_side_by_side(ablation):
     # section 5: the uniform run's count inside the layers is within 5% of SPAFIT's
     stratified, uniform = (sum(row["layer_budget"]) for row in ablation["rows"])
-    assert ablation["rank"] == fg.matched_rank(PROFILE) == 4
+    assert ablation["rank"] == matched_rank(PROFILE) == 4
     assert abs(stratified - uniform) <= 0.05 * stratified
-    assert "in the layers" in fg.budget_table(ablation) and "38,400" in fg.budget_table(ablation)
+    assert "in the layers" in budget_table(ablation) and "38,400" in budget_table(ablation)
 
 
 def test_stratified_and_uniform_land_within_noise(ablation):
@@ -103,11 +106,11 @@ def test_freezing_the_bottom_layers_costs_nothing_here(sweep):
 
 
 def test_tables_print_each_majority_rate_on_its_own_line(forgot, ablation, sweep):
-    assert fg.majority_lines(forgot).splitlines() == [f"polarity majority rate: {forgot['majority']:.3f}",
+    assert majority_lines(forgot).splitlines() == [f"polarity majority rate: {forgot['majority']:.3f}",
                                                       f"TREC probe majority rate: {forgot['probe_majority']:.3f}"]
-    assert fg.majority_lines(ablation).count("majority rate") == 2
-    assert fg.majority_lines(sweep) == f"polarity majority rate: {sweep['majority']:.3f}"
-    for table in (fg.forgetting_table(forgot), fg.budget_table(ablation),
-                  fg.sweep_table(sweep, model_config(PROFILE.model_name).num_hidden_layers)):
+    assert majority_lines(ablation).count("majority rate") == 2
+    assert majority_lines(sweep) == f"polarity majority rate: {sweep['majority']:.3f}"
+    for table in (forgetting_table(forgot), budget_table(ablation),
+                  sweep_table(sweep, model_config(PROFILE.model_name).num_hidden_layers)):
         assert "majority" not in table and "accuracy" in table and "gain" in table
         assert max(len(line) for line in table.splitlines()) <= 100

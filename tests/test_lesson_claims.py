@@ -1,54 +1,60 @@
 """Each lesson's claims about its own results, held by rerunning its experiment on the lesson's budget.
 
-Every test calls the same function as the lesson (spafit_course.lesson_runs) with the same profile and seed, so
-a change that moves a lesson's result across what its prose says fails here. The runs are kept for the rest of
+Every test calls the same function as the lesson (spafit_course.lessons) with the same profile and seed, so a
+change that moves a lesson's result across what its prose says fails here. The runs are kept for the rest of
 the session (conftest.py), and the lessons executed by nbval afterwards show these very runs.
 """
 
 import pytest
 import torch
 
-from spafit_course import lesson_runs as lr
-from spafit_course.profiles import get_profile
+from spafit_course.lessons.bitfit_runs import BIAS_FAMILIES, bitfit_and_full
+from spafit_course.lessons.budget import LEARNING_MARGIN
+from spafit_course.lessons.comparison_runs import boundary_sweep, recorded_comparison
+from spafit_course.lessons.layer_runs import layer_probes, top_k_layers
+from spafit_course.lessons.lora_runs import first_step_change, lora_ranks
+from spafit_course.lessons.results import trained_results
+from spafit_course.lessons.spafit_runs import four_methods
+from spafit_course.runs.profiles import get_profile
 
 PROFILE = get_profile("quick")
 
 
 def assert_every_result_learns(result):
     """The course's bar: every trained score at least LEARNING_MARGIN above its majority-class rate."""
-    bar = result["majority"] + lr.LEARNING_MARGIN
-    low = [(label, round(score, 3)) for label, score in lr.trained_results(result) if score < bar]
-    assert not low, f"below the majority rate {result['majority']:.3f} + {lr.LEARNING_MARGIN}: {low}"
+    bar = result["majority"] + LEARNING_MARGIN
+    low = [(label, round(score, 3)) for label, score in trained_results(result) if score < bar]
+    assert not low, f"below the majority rate {result['majority']:.3f} + {LEARNING_MARGIN}: {low}"
 
 
 @pytest.fixture(scope="module")
 def lesson01():
-    return lr.bitfit_and_full(PROFILE)
+    return bitfit_and_full(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def lesson02():
-    return lr.lora_ranks(PROFILE)
+    return lora_ranks(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def lesson03_probes():
-    return lr.layer_probes(PROFILE)
+    return layer_probes(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def lesson03_top_k():
-    return lr.top_k_layers(PROFILE)
+    return top_k_layers(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def lesson04():
-    return lr.four_methods(PROFILE)
+    return four_methods(PROFILE)
 
 
 @pytest.fixture(scope="module")
 def lesson05():
-    return lr.boundary_sweep(PROFILE)
+    return boundary_sweep(PROFILE)
 
 
 @pytest.mark.parametrize("name", ["lesson01", "lesson02", "lesson03_probes", "lesson03_top_k", "lesson04",
@@ -74,9 +80,9 @@ def test_lesson01_key_biases_barely_move_while_every_other_family_does(lesson01)
 
 def test_lesson01_key_bias_gradient_is_rounding_noise():
     """The lesson's one backward pass: key biases get gradients orders of magnitude below every other family."""
-    from spafit_course.bitfit import apply_bitfit
-    from spafit_course.data import load_polarity
-    from spafit_course.models import load_model_and_tokenizer
+    from spafit_course.runs.data import load_polarity
+    from spafit_course.runs.models import load_model_and_tokenizer
+    from spafit_course.tuning.bitfit import apply_bitfit
 
     model, tokenizer = load_model_and_tokenizer(PROFILE.model_name, seed=PROFILE.seed)
     apply_bitfit(model)
@@ -84,7 +90,7 @@ def test_lesson01_key_bias_gradient_is_rounding_noise():
     batch = tokenizer(list(rows["sentence"]), padding=True, return_tensors="pt")
     model(**batch, labels=torch.tensor(list(rows["label"]))).loss.backward()
     size = {}
-    for key, family in lr.BIAS_FAMILIES.items():
+    for key, family in BIAS_FAMILIES.items():
         grads = [p.grad.abs().mean().item() for n, p in model.named_parameters()
                  if n.endswith(f"{key}.bias") and ".layer." in n]
         size[family] = sum(grads) / len(grads)
@@ -95,7 +101,7 @@ def test_lesson01_key_bias_gradient_is_rounding_noise():
 
 def test_lesson02_first_step_shrinks_with_fixed_alpha_grows_with_2r_and_is_flattest_with_sqrt():
     def growth(alpha_of_r):
-        return lr.first_step_change(64, alpha_of_r(64)) / lr.first_step_change(1, alpha_of_r(1))
+        return first_step_change(64, alpha_of_r(64)) / first_step_change(1, alpha_of_r(1))
 
     fixed, doubled, root = growth(lambda r: 16), growth(lambda r: 2 * r), growth(lambda r: 16 * (r / 8) ** 0.5)
     assert fixed < 1 < doubled
@@ -160,7 +166,7 @@ def test_lesson05_freezing_the_bottom_layers_costs_nothing_in_the_sweep(lesson05
 
 
 def test_lesson05_recorded_comparison_narrows_the_gaps_of_lesson04(lesson04):
-    recorded = {r["method"]: r["score"] for r in lr.recorded_comparison()["rows"]}
+    recorded = {r["method"]: r["score"] for r in recorded_comparison()["rows"]}
     short = [r["score"] for r in lesson04["rows"]]
     assert max(recorded.values()) - min(recorded.values()) < max(short) - min(short)
     assert recorded["lora"] >= recorded["full"]  # "LoRA even edges past full fine-tuning"

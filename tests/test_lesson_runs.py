@@ -1,4 +1,4 @@
-"""The pieces of spafit_course.lesson_runs that the lessons' numbers pass through (lessons 01-05)."""
+"""The pieces of the lessons' experiments that the lessons' numbers pass through (lessons 01-05)."""
 
 import json
 from collections import Counter
@@ -6,20 +6,25 @@ from collections import Counter
 import numpy as np
 import pytest
 import torch
-
-from spafit_course import lesson_runs as lr
-from spafit_course.models import tiny_model
-from spafit_course.probes import constant_rows, layer_features, probe_accuracy
-
 from test_lessons_match_package import lesson_namespace
+
+from spafit_course.cli import main as cli_main
+from spafit_course.lessons.bitfit_runs import bias_change_by_family
+from spafit_course.lessons.budget import LEARNING_MARGIN, lesson_profile, majority_rate, remembered
+from spafit_course.lessons.comparison_runs import recorded_comparison
+from spafit_course.lessons.layer_runs import top_k_layers
+from spafit_course.lessons.lora_runs import first_step_change
+from spafit_course.lessons.results import results_text, trained_results
+from spafit_course.runs.models import tiny_model
+from spafit_course.runs.probes import constant_rows, layer_features, probe_accuracy
 
 
 def test_majority_rate_is_the_commonest_labels_share():
     evals = {"test": {"labels": [1, 0, 1, 1, 0, 1, 1]}}
-    assert lr.majority_rate(evals, "polarity") == pytest.approx(5 / 7)
+    assert majority_rate(evals, "polarity") == pytest.approx(5 / 7)
     three = {"validation_matched": {"labels": [2, 2, 0, 1]}}
-    assert lr.majority_rate(three, "mnli") == pytest.approx(0.5)
-    assert lr.majority_rate({"validation": {"labels": [0.5, 1.0]}}, "stsb") is None
+    assert majority_rate(three, "mnli") == pytest.approx(0.5)
+    assert majority_rate({"validation": {"labels": [0.5, 1.0]}}, "stsb") is None
 
 
 def test_remembered_computes_once_per_key_and_returns_the_same_result(tmp_path, monkeypatch):
@@ -30,29 +35,29 @@ def test_remembered_computes_once_per_key_and_returns_the_same_result(tmp_path, 
         calls[value] += 1
         return {"score": value / 3, "rows": [value]}
 
-    first = lr.remembered("demo", lambda: compute(1), seed=1)
-    again = lr.remembered("demo", lambda: compute(1), seed=1)
-    other = lr.remembered("demo", lambda: compute(2), seed=2)
+    first = remembered("demo", lambda: compute(1), seed=1)
+    again = remembered("demo", lambda: compute(1), seed=1)
+    other = remembered("demo", lambda: compute(2), seed=2)
     assert first == again == {"score": 1 / 3, "rows": [1]} and other["rows"] == [2]
     assert calls == {1: 1, 2: 1}
     monkeypatch.delenv("SPAFIT_RUN_MEMO")
-    lr.remembered("demo", lambda: compute(1), seed=1)
+    remembered("demo", lambda: compute(1), seed=1)
     assert calls[1] == 2  # no memo folder: always computed
 
 
 def test_lesson_profile_uses_the_lesson_budget_and_lets_size_variables_win(monkeypatch):
     monkeypatch.delenv("SPAFIT_TRAIN_SIZE", raising=False)
-    small = lr.lesson_profile(seed=7)
+    small = lesson_profile(seed=7)
     assert (small.train_size, small.eval_size, small.batch_size, small.seed) == (1000, 300, 16, 7)
     monkeypatch.setenv("SPAFIT_TRAIN_SIZE", "24")
-    assert lr.lesson_profile().train_size == 24
+    assert lesson_profile().train_size == 24
 
 
 def test_results_text_puts_the_majority_apart_and_the_gain_beside_each_score():
     result = {"majority": 0.55, "rows": [{"label": "BitFit", "trainable": 169346, "score": 0.7, "metric": "accuracy"},
                                          {"label": "full", "trainable": 22713986, "score": 0.75,
                                           "metric": "accuracy"}]}
-    lines = lr.results_text(result).splitlines()
+    lines = results_text(result).splitlines()
     assert "majority" in lines[0] and "0.550" in lines[0]
     assert "majority" not in "\n".join(lines[1:])
     assert lines[1].split() == ["result", "trainable", "accuracy", "gain"]
@@ -61,9 +66,9 @@ def test_results_text_puts_the_majority_apart_and_the_gain_beside_each_score():
 
 
 def test_trained_results_of_rows_cells_and_probes():
-    assert lr.trained_results({"rows": [{"label": "a", "score": 0.7}]}) == [("a", 0.7)]
-    assert lr.trained_results({"cells": [{"n1": 0, "n2": 4, "score": 0.7}]}) == [("SPAFIT N1=0 N2=4", 0.7)]
-    probes = lr.trained_results({"cls": [None, 0.6], "mean": [0.65, 0.7]})
+    assert trained_results({"rows": [{"label": "a", "score": 0.7}]}) == [("a", 0.7)]
+    assert trained_results({"cells": [{"n1": 0, "n2": 4, "score": 0.7}]}) == [("SPAFIT N1=0 N2=4", 0.7)]
+    probes = trained_results({"cls": [None, 0.6], "mean": [0.65, 0.7]})
     assert probes == [("cls probe, layer 1", 0.6), ("mean probe, layer 0", 0.65), ("mean probe, layer 1", 0.7)]
 
 
@@ -74,7 +79,7 @@ def test_bias_change_by_family_measures_each_family_per_value():
         for layer in trained.bert.encoder.layer:
             layer.attention.self.query.bias += 0.5
             layer.intermediate.dense.bias -= 0.25
-    change = lr.bias_change_by_family(trained, reference)
+    change = bias_change_by_family(trained, reference)
     assert change["query"] == pytest.approx(0.5) and change["FFN in"] == pytest.approx(0.25)
     assert change["key"] == change["value"] == change["attention output"] == change["FFN out"] == 0
 
@@ -82,16 +87,17 @@ def test_bias_change_by_family_measures_each_family_per_value():
 def test_first_step_change_is_the_same_for_the_lessons_and_the_packages_lora():
     lesson = lesson_namespace("02_lora")["LoRALinear"]
     for r, alpha in [(1, 16), (8, 16), (32, 64)]:
-        assert lr.first_step_change(r, alpha, lesson, size=48) == pytest.approx(
-            lr.first_step_change(r, alpha, size=48), rel=1e-6)
-    assert lr.first_step_change(4, 16, size=48) > 0
+        assert first_step_change(r, alpha, lesson, size=48) == pytest.approx(
+            first_step_change(r, alpha, size=48), rel=1e-6)
+    assert first_step_change(4, 16, size=48) > 0
 
 
 def test_lesson_probe_functions_match_the_packages():
     lesson = lesson_namespace("03_where_knowledge_lives")
     from transformers import AutoTokenizer
-    from spafit_course.models import model_path
-    from spafit_course.profiles import QUICK_MODEL
+
+    from spafit_course.runs.models import model_path
+    from spafit_course.runs.profiles import QUICK_MODEL
 
     tokenizer = AutoTokenizer.from_pretrained(model_path(QUICK_MODEL))
     model = tiny_model("bert", 3, 16, vocab_size=tokenizer.vocab_size)
@@ -110,33 +116,33 @@ def test_lesson_probe_functions_match_the_packages():
 def test_top_k_layers_refuses_a_k_outside_the_model():
     for bad in ([7], [-1, 2], [2.5], []):
         with pytest.raises(ValueError, match="between 0 and L = 6"):
-            lr.top_k_layers(ks=bad)
+            top_k_layers(ks=bad)
 
 
 def test_recorded_comparison_matches_this_version_of_the_package():
     """Lesson 05 shows a stored run; it must have been made with today's quick profile and counts."""
     from dataclasses import asdict
 
-    from spafit_course.counting import method_counts
-    from spafit_course.methods import method_config
-    from spafit_course.profiles import get_profile
+    from spafit_course.runs.counting import method_counts
+    from spafit_course.runs.profiles import get_profile
+    from spafit_course.tuning.methods import method_config
 
-    recorded = lr.recorded_comparison()
+    recorded = recorded_comparison()
     profile = get_profile("quick")
     assert recorded["profile"] == json.loads(json.dumps(asdict(profile), default=list))
     configs = {m: method_config(m, 6, profile) for m in ("full", "bitfit", "lora", "spafit")}
     counts = method_counts(profile.model_name, configs)
     assert {row["method"]: row["trainable"] for row in recorded["rows"]} == {m: c.trainable for m, c in counts.items()}
     assert recorded["train_size"] == profile.train_size
-    assert all(row["score"] >= recorded["majority"] + lr.LEARNING_MARGIN for row in recorded["rows"])
+    assert all(row["score"] >= recorded["majority"] + LEARNING_MARGIN for row in recorded["rows"])
 
 
-@pytest.mark.parametrize("argv, message", [(["--seeds", "4x"], "comma-separated integers"),
+@pytest.mark.parametrize("argv, message", [(["--seeds", "4x"], "comma-separated whole numbers"),
                                            (["--lessons", "07"], "must name some of"),
                                            (["--profile", "huge"], "invalid choice")])
 def test_seed_command_refuses_bad_arguments_in_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_:
-        lr.main(argv)
+        cli_main(["lessons", *argv])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 import spafit_course as sc
-from spafit_course.models import tiny_model
+from spafit_course.runs.models import tiny_model
+from spafit_course.tuning.lora import lora_modules
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -97,4 +98,4 @@ def test_lesson_stratifier_matches_apply_spafit(lesson04, n1, n2, targets):
     package = sc.apply_spafit(tiny_model("bert", num_layers=4),
                               sc.SpafitConfig(n1=n1, n2=n2, targets=targets, r=2, alpha=4))
     assert trainable(ours) == trainable(package)
-    assert set(sc.lora.lora_modules(ours)) == set(sc.lora.lora_modules(package))
+    assert set(lora_modules(ours)) == set(lora_modules(package))

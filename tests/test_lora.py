@@ -8,8 +8,8 @@ from peft import LoraConfig, get_peft_model
 from torch import nn
 
 from spafit_course import LoRALinear, apply_lora, count_parameters, inject_lora, merge_lora, unmerge_lora
-from spafit_course.lora import lora_modules
-from spafit_course.models import tiny_model
+from spafit_course.runs.models import tiny_model
+from spafit_course.tuning.lora import lora_modules
 
 
 def inputs(vocab=1000, batch=3, length=7, seed=1):

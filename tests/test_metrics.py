@@ -7,8 +7,8 @@ import pytest
 from scipy.stats import pearsonr, spearmanr
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
-from spafit_course.metrics import METRIC_FUNCTIONS, metric, task_metrics
-from spafit_course.tasks import TASKS
+from spafit_course.runs.metrics import METRIC_FUNCTIONS, metric, task_metrics
+from spafit_course.runs.tasks import TASKS
 
 rng = np.random.default_rng(0)
 LABELS = [1, 1, 1, 1, 1, 1, 1, 0, 0, 0]

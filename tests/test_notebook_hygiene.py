@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from spafit_course import publish
+from spafit_course.lessons import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("clean_notebooks", ROOT / "tools" / "clean_notebooks.py")

@@ -1,4 +1,4 @@
-"""One place says where the course is published (spafit_course/publish.py); every notebook agrees with it."""
+"""One place says where the course is published (spafit_course/lessons/publish.py); every notebook agrees with it."""
 
 import json
 import subprocess
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spafit_course import publish
+from spafit_course.lessons import publish
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -27,7 +27,7 @@ def test_notebook_badge_install_line_and_kernelspec_agree(path):
 def test_no_other_tracked_file_spells_out_the_address():
     tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     spelled = [name for name in tracked.split()
-               if not name.endswith((".ipynb", ".png", ".whl")) and name != "spafit_course/publish.py"
+               if not name.endswith((".ipynb", ".png", ".whl")) and name != "spafit_course/lessons/publish.py"
                and (ROOT / name).is_file() and publish.REPOSITORY in (ROOT / name).read_text(errors="ignore")]
     assert spelled == []
 

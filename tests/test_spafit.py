@@ -3,12 +3,12 @@
 import pytest
 import torch
 
-from spafit_course import (SpafitConfig, UnsupportedModelError, apply_bitfit, apply_lora, apply_spafit,
-                           count_by_group, layer_groups)
-from spafit_course.lora import LoRALinear, lora_modules
-from spafit_course.models import tiny_model
-from spafit_course.params import parameter_table
-from spafit_course.spafit import scaled_boundaries
+from spafit_course import (SpafitConfig, UnsupportedModelError, apply_bitfit, apply_lora, apply_spafit, count_by_group,
+                           layer_groups)
+from spafit_course.runs.models import tiny_model
+from spafit_course.tuning.lora import LoRALinear, lora_modules
+from spafit_course.tuning.params import parameter_table
+from spafit_course.tuning.spafit import scaled_boundaries
 
 
 def trainable_names(model):

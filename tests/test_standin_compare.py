@@ -4,15 +4,14 @@ import csv
 import json
 
 import pytest
-
-from spafit_course import cli
-from spafit_course.closed_form import closed_form_count
-from spafit_course.methods import METHODS, method_config
 from transformers import AutoConfig
 
-from spafit_course import models
-from spafit_course.profiles import get_profile
-from spafit_course.tasks import GLUE_TASKS, TASKS
+from spafit_course import cli
+from spafit_course.runs import models
+from spafit_course.runs.profiles import get_profile
+from spafit_course.runs.tasks import GLUE_TASKS, TASKS
+from spafit_course.tuning.closed_form import closed_form_count
+from spafit_course.tuning.methods import METHODS, method_config
 
 
 @pytest.mark.parametrize("profile", ["colab", "paper"])

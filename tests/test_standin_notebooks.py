@@ -13,7 +13,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
-
 from standin_hub import ipython_startup
 
 ROOT = Path(__file__).resolve().parent.parent

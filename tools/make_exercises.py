@@ -10,7 +10,7 @@ the region, else the region's first line. A region at the top level of a cell ma
 that cell gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the solution cell does not raise), and
 `# NBVAL_CHECK_OUTPUT` lines (solutions' check cells must keep printing PASS) are dropped. Outputs and
 execution counts are cleared, widget state is dropped, and the "Open in Colab" badge and install line come
-from spafit_course/publish.py, the badge pointing at exercises/.
+from spafit_course/lessons/publish.py, the badge pointing at exercises/.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # spafit_course.publish, also when the package is not installed
-from spafit_course.publish import publish_notebook  # noqa: E402
+sys.path.insert(0, str(ROOT))  # spafit_course.lessons.publish, also when the package is not installed
+from spafit_course.lessons.publish import publish_notebook  # noqa: E402
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
 BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"

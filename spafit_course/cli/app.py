@@ -1,0 +1,58 @@
+"""The command-line tool `spafit-course`: one parser whose subcommands register themselves, one error layer.
+
+Every subcommand runs on the quick profile (offline, CPU) unless told otherwise by --profile or
+$SPAFIT_PROFILE. Run `spafit-course COMMAND --help` for the options of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import bench, compare, count, lessons, predict, sweep
+from .args import OneLineParser, report_error
+
+#: One module per subcommand, each registering itself through its add_subcommand(subparsers) function.
+SUBCOMMANDS = (compare, count, sweep, bench, predict, lessons)
+
+#: Failures the user can fix (bad input, a missing file, no network): one line on stderr, exit status 2.
+#: Anything else is a bug in the package and keeps its traceback.
+EXPECTED_ERRORS = (ValueError, OSError)
+
+DESCRIPTION = """Parameter-efficient fine-tuning of BERT encoders: full fine-tuning, BitFit, LoRA and SPAFIT.
+
+SPAFIT splits the L layers with two boundaries 0 <= N1 <= N2 <= L: layers 1..N1 are frozen, N1+1..N2 train
+their biases only, N2+1..L get LoRA plus biases; the classifier always trains."""
+
+EXAMPLES = """examples:
+  spafit-course compare                          all four methods, quick profile (offline CPU, ~5 min)
+  spafit-course compare --profile colab          bert-base-cased on GLUE SST-2 (needs the Hub and a GPU)
+  spafit-course count --model bert-large-cased   parameter table, no download
+  spafit-course count --paper                    the paper's settings, reconstructed
+  spafit-course sweep                            N1 x N2 grid with heatmaps
+  spafit-course bench --tiny                     step time and memory against the cost model, in seconds
+  spafit-course lessons --seeds 42,43,44         every lesson experiment over seeds, beside the majority rate
+  torchrun --nproc_per_node 2 -m spafit_course.cli compare   the same on two processes/GPUs"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="spafit-course", description=DESCRIPTION, epilog=EXAMPLES,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    for module in SUBCOMMANDS:
+        module.add_subcommand(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "extra_positionals", None) and not any(e.startswith("-") for e in extra):
+        getattr(args, args.extra_positionals).extend(extra)  # e.g. sentences after an option in predict
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return args.func(args)
+    except EXPECTED_ERRORS as error:
+        return report_error(args.command, error)
+

@@ -1,0 +1,66 @@
+"""`spafit-course compare`: train the methods on one task and save the table, the plot and the adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..runs.tasks import get_task
+from ..tuning.methods import METHODS
+from .args import add_profile_options, check_output_folder, is_main_process, parse_methods, profile_from
+
+
+def cmd_compare(args) -> int:
+    from ..runs.experiments import compare_methods, results_table, save_results
+    from ..tuning.quiet import silence_libraries
+
+    silence_libraries()
+    profile = profile_from(args)
+    if is_main_process():  # before training, so a bad --output does not cost the results
+        check_output_folder(args.output)
+    task = get_task(args.task or profile.task)  # resolved once; the Task object travels from here
+    print(f"profile {profile.name}: {profile.model_name} on {task.name}, {profile.train_size or 'all'} training "
+          f"examples, {profile.epochs:g} epoch(s), batch {profile.batch_size}, max length {profile.max_length}")
+    rows = compare_methods(profile, args.methods, task,
+                           on_result=lambda r: print(f"  {r['method']}: {r['metric']} {r['score']:.4f}, "
+                                                     f"{r['train_seconds']:.0f} s", flush=True))
+    print()
+    print(results_table(rows))
+    if is_main_process():
+        paths = save_results(rows, args.output)
+        print("\nsaved " + ", ".join(str(p) for p in paths.values()))
+        if args.save_adapters:
+            save_compare_adapters(rows, args.output / "adapters", profile, task.name)
+    return 0
+
+
+def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
+    """Save each PEFT method's trained adapter under FOLDER/METHOD and print its size on disk."""
+    from ..runs.predict import label_names_of
+    from ..tuning.adapters import adapter_size_bytes, save_adapter
+
+    print(f"\nadapters in {folder}:")
+    for row in rows:
+        if row["method"] == "full":  # every weight trained: no adapter, the whole model is the result
+            print("  full: no adapter (every weight trains; use model.save_pretrained)")
+            continue
+        path = save_adapter(row["_model"], folder / row["method"], base_model_name=profile.model_name, task=task,
+                            max_length=profile.max_length, label_names=label_names_of(task))
+        print(f"  {row['method']}: {adapter_size_bytes(path) / 1024:,.1f} KiB")
+
+
+def add_subcommand(subparsers) -> None:
+    """Register `spafit-course compare`."""
+    compare = subparsers.add_parser("compare", help="train full fine-tuning, BitFit, LoRA and SPAFIT on one task",
+                             description="Train each method on the same data and model, then print a table "
+                                         "(method, trainable parameters, % of total, metric, train seconds, "
+                                         "seconds/step) and save it as JSON, CSV and a PNG plot of the metric "
+                                         "against trainable parameters.")
+    add_profile_options(compare)
+    compare.add_argument("--methods", type=parse_methods, default=list(METHODS),
+                         help=f"comma-separated subset of {','.join(METHODS)} (default: all four)")
+    compare.add_argument("--output", type=Path, default=Path("results"),
+                         help="folder for compare.json, compare.csv and compare.png (default: ./results)")
+    compare.add_argument("--save-adapters", action="store_true",
+                         help="also save each PEFT method's adapter under OUTPUT/adapters/METHOD (for "
+                              "`spafit-course predict`) and print its size on disk")
+    compare.set_defaults(func=cmd_compare)

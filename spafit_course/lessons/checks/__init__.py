@@ -1,0 +1,29 @@
+"""Instant checks for the practice notebooks in exercises/ (lessons 01-04).
+
+Each `check_*` function takes the learner's function, class or model, runs it on tiny randomly initialised
+models (`models.tiny_model`) in a second or two, and compares every property the exercise asks for with the
+package's canonical implementation, on inputs that vary what a learner could hard-code. It prints one line
+starting with PASS, or FAIL followed by what was expected, what came back and, where one stands out, the likely
+cause; it returns nothing, so a check cell shows its verdict once. An exception raised by the learner's code
+(NotImplementedError included) is a FAIL that shows the error's message; it never stops the notebook.
+
+`passes(check, answer)` gives the verdict as a bool without printing; `use_or_reference` lets later cells go on
+with the package's version when an exercise is not solved yet. One module per lesson's practice notebook.
+"""
+
+from .bitfit import ATTENTION_TARGETS, attention_bias_names, check_attention_biases, check_bitfit, check_bitfit_count
+from .counting import bert_configs
+from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
+from .probes import (BOUNDARY_CASES, PROBE_CASES, check_choose_boundaries, check_layer_features,
+                     check_probe_accuracies, reference_choose_boundaries, reference_layer_features,
+                     reference_probe_accuracies)
+from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
+from .tools import CheckFailed, captured, passes, trainable_names, use_or_reference
+
+__all__ = ["CheckFailed", "captured", "passes", "use_or_reference", "trainable_names", "check_attention_biases",
+           "check_bitfit", "check_bitfit_count", "check_lora_init", "check_lora_forward", "check_lora_merge",
+           "check_lora_linear", "check_inject_lora", "check_layer_features", "check_probe_accuracies",
+           "check_choose_boundaries", "check_layer_groups", "check_spafit", "check_spafit_count",
+           "ATTENTION_TARGETS", "BOUNDARY_CASES", "PROBE_CASES", "SPAFIT_CASES", "SPAFIT_COUNT_CASES",
+           "attention_bias_names", "bert_configs", "reference_choose_boundaries", "reference_layer_features",
+           "reference_probe_accuracies"]

@@ -1,0 +1,75 @@
+"""Lesson 05's experiments: a sweep of the boundaries, and the package's comparison recorded at the quick
+profile's full budget (`spafit-course lessons --record` remakes it)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from ..runs.experiments import compare_methods, prepared_data
+from ..runs.profiles import Profile, get_profile
+from ..runs.sweep import run_sweep
+from ..tuning.architectures import num_layers
+from .budget import lesson_row, majority_rate, run_at_budget
+
+
+def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
+    data = prepared_data(small)
+    sweep = run_sweep(small, n1_values, n2_values, progress=False, data=data)
+    sweep["majority"] = majority_rate(data[2], small.task)
+    return sweep
+
+
+def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=None, n2_values=None
+                   ) -> dict:
+    """Lesson 05: SPAFIT over a grid of boundaries (a `run_sweep` dict plus the majority rate).
+
+    The default grid is N1 in {0, L/3, 2L/3} by N2 in {L/3, 2L/3}: five valid cells, each with LoRA in its top
+    layers (cells with N2 = L train biases only, BitFit's weakness on this model, and fall to the majority rate
+    on some seeds).
+    """
+    from ..runs.models import meta_model
+
+    profile = profile or get_profile()
+    layers = num_layers(meta_model(profile.model_name))
+    n1_values = (0, layers // 3, 2 * layers // 3) if n1_values is None else n1_values
+    n2_values = (layers // 3, 2 * layers // 3) if n2_values is None else n2_values
+    return run_at_budget("boundary_sweep", profile, seed, _boundary_sweep, n1_values=list(n1_values),
+                n2_values=list(n2_values))
+
+
+#: The package's own comparison on the quick profile's full budget (lesson 05 reads it; `--record` remakes it).
+RECORDED_COMPARISON = Path(__file__).parent / "recorded" / "compare-quick.json"
+
+
+def comparison_result(rows, profile: Profile, data=None) -> dict:
+    """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
+    data = data or prepared_data(profile)
+    return {"majority": majority_rate(data[2], profile.task), "train_size": len(data[1]),
+            "train_pooler": profile.train_pooler, "rows": [lesson_row(r, r["method"]) for r in rows]}
+
+
+def record_comparison(path=RECORDED_COMPARISON) -> dict:
+    """Run `compare_methods` on the quick profile's full budget and store it with how it was made."""
+    import datetime
+    import platform
+
+    import torch
+
+    profile = get_profile("quick")
+    data = prepared_data(profile)
+    result = comparison_result(compare_methods(profile, progress=True, data=data), profile, data)
+    made = datetime.date.today().isoformat()
+    result["made"] = (f"recorded {made} by `spafit-course compare` (quick profile, seed {profile.seed}) on "
+                      f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}")
+    result["profile"] = asdict(profile)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=1, default=list) + "\n")
+    return result
+
+
+def recorded_comparison(path=RECORDED_COMPARISON) -> dict:
+    """The stored quick-profile comparison (lesson 05)."""
+    return json.loads(Path(path).read_text())

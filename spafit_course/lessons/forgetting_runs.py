@@ -1,0 +1,121 @@
+"""Lesson 06's experiments at the lessons' budget: forgetting per method, the budget ablation, and N1 varied.
+
+Every experiment returns a JSON-ready dict with its majority rates and is remembered like the other lesson runs
+(`budget.remembered`), so the claim tests and the notebook share one run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict
+
+from ..runs.experiments import prepared_data, run_method
+from ..runs.models import load_tokenizer
+from ..runs.profiles import Profile
+from .budget import lesson_profile, majority_rate, remembered
+from .budget_ablation import layer_budget, matched_rank, run_config
+from .forgetting_probe import PROBE_SIZES, checkpoint_features, drift_by_layer, probe_features, probe_score, probe_set
+
+#: Runs already done in this process, by their memo key (the notebook reuses SPAFIT in three sections).
+_DONE: dict[str, dict] = {}
+
+
+def _remember(name: str, compute, **key):
+    """`remembered`, plus a memo in this process (a notebook without $SPAFIT_RUN_MEMO trains SPAFIT once)."""
+    digest = json.dumps([name, key], sort_keys=True, default=str)
+    if digest not in _DONE:
+        _DONE[digest] = remembered(name, compute, **key)
+    return _DONE[digest]
+
+
+def _train(small: Profile, label: str, probe: bool) -> dict:
+    method, config = run_config(small, label)
+    data = prepared_data(small)
+    row = run_method(small, method, data, spafit_config=config if method == "spafit" else None, progress=False)
+    hf = row["_model"].config  # the trained model's own sizes, whatever a known name says
+    result = {"label": label, "method": method, "score": row["score"], "metric": row["metric"],
+              "trainable": row["trainable"], "total": row["total"], "layer_budget": layer_budget(hf, config),
+              "train_seconds": row["train_seconds"], "steps": row["steps"],
+              "config": config.to_dict() if config is not None else None}
+    if probe:
+        after = probe_features(row["_model"], small, data[0])
+        result["probe"] = probe_score(small, after)
+        result["drift"] = drift_by_layer(checkpoint_features(small, data[0])[1], after[1])
+    return result
+
+
+def polarity_run(profile: Profile | None = None, seed: int | None = None, label: str = "spafit",
+                 probe: bool = False) -> dict:
+    """One run at the lessons' budget (lesson 06): polarity accuracy, trainable counts, the per-layer budget,
+    and with `probe` the TREC probe accuracy and per-layer drift of the fine-tuned encoder."""
+    small = lesson_profile(profile, seed)
+    run_config(small, label)  # a bad label fails here, before anything trains
+    return _remember("lesson06_run", lambda: _train(small, label, probe), profile=asdict(small), label=label,
+                     probe=probe)
+
+
+def checkpoint_probe(profile: Profile | None = None, seed: int | None = None) -> dict:
+    """The TREC probe on the checkpoint's own features, and the probe test set's majority rate (lesson 06)."""
+    small = lesson_profile(profile, seed)
+
+    def compute():
+        _, train_y, _, test_y = probe_set(small)
+        accuracy = probe_score(small, checkpoint_features(small, load_tokenizer(small.model_name)))
+        return {"probe": accuracy, "probe_majority": Counter(test_y).most_common(1)[0][1] / len(test_y),
+                "probe_sizes": dict(PROBE_SIZES), "classes": len(set(train_y))}
+
+    return _remember("lesson06_checkpoint", compute, profile=asdict(small), sizes=PROBE_SIZES)
+
+
+def _polarity_majority(small: Profile) -> float:
+    return _remember("lesson06_majority", lambda: majority_rate(prepared_data(small)[2], small.task),
+                     profile=asdict(small))
+
+
+def forgetting(profile: Profile | None = None, seed: int | None = None, labels=("full", "lora", "spafit")) -> dict:
+    """Lesson 06: the TREC probe before and after polarity fine-tuning, and each layer's drift, per method."""
+    small = lesson_profile(profile, seed)
+    rows = [polarity_run(profile, seed, label, probe=True) for label in labels]
+    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler,
+            **checkpoint_probe(profile, seed), "rows": rows}
+
+
+def budget_ablation(profile: Profile | None = None, seed: int | None = None) -> dict:
+    """Lesson 06: SPAFIT against plain LoRA on every layer at the rank that spends the same budget."""
+    small = lesson_profile(profile, seed)
+    rank = matched_rank(small)
+    rows = [polarity_run(profile, seed, label, probe=True) for label in ("spafit", f"uniform LoRA r={rank}")]
+    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler, "rank": rank,
+            **checkpoint_probe(profile, seed), "rows": rows}
+
+
+def n1_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=(0, 2, 4), n2: int | None = None
+             ) -> dict:
+    """Lesson 06: SPAFIT with N1 varied at a fixed N2 (the profile's), beside full BitFit and full LoRA."""
+    small = lesson_profile(profile, seed)
+    n2 = small.spafit["n2"] if n2 is None else n2
+    own = (small.spafit["n1"], small.spafit["n2"])
+    labels = ["spafit" if (n1, n2) == own else f"spafit N1={n1} N2={n2}" for n1 in n1_values]
+    rows = [{**polarity_run(profile, seed, label, probe=label == "spafit"), "n1": n1, "n2": n2}
+            for label, n1 in zip(labels, n1_values)]
+    rows += [polarity_run(profile, seed, label, probe=label == "lora") for label in ("bitfit", "lora")]
+    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler, "n2": n2, "rows": rows}
+
+
+#: The experiments of lesson 06, by section.
+EXPERIMENTS = {"forgetting": forgetting, "ablation": budget_ablation, "n1": n1_sweep}
+
+
+def seed_results(profile: Profile, seed: int) -> dict[str, dict]:
+    """Lesson 06's experiments for one seed, in `lesson_runs.seed_table`'s shape: polarity results, and the
+    TREC probes as results of their own (judged against the probe's majority rate)."""
+    results = {}
+    for name, run in EXPERIMENTS.items():
+        result = run(profile, seed)
+        results[name] = {"majority": result["majority"], "rows": result["rows"]}
+        if "probe_majority" in result:
+            probes = [{"label": "checkpoint", "score": result["probe"]}]
+            probes += [{"label": row["label"], "score": row["probe"]} for row in result["rows"]]
+            results[f"{name} TREC probe"] = {"majority": result["probe_majority"], "rows": probes}
+    return results

@@ -1,0 +1,85 @@
+"""Seeds, standard errors and paired differences: how the lessons compare methods (lesson 00 teaches them).
+
+Within a seed every method sees the same training subset and the same evaluation snippets, so two methods are
+compared seed by seed: the difference on each seed, its mean, a 95 % t-interval for that mean (SciPy), and how
+many seeds have each sign. A lesson says "A scores higher than B" only when the interval excludes zero
+(`verdict`); otherwise the difference is not detectable at this budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+CONFIDENCE = 0.95
+
+
+def _scores(values, what: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    if array.ndim != 1 or len(array) < 2 or not np.isfinite(array).all():
+        raise ValueError(f"{what} must be at least two finite numbers, one per seed; got {values!r}")
+    return array
+
+
+@dataclass(frozen=True)
+class Spread:
+    """One method's scores over seeds: the mean and its standard error."""
+    mean: float
+    se: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} ± {self.se:.3f}"
+
+
+def mean_and_se(scores) -> Spread:
+    """The mean of one method's scores over seeds and its standard error (sample sd / sqrt(n))."""
+    array = _scores(scores, "scores")
+    return Spread(float(array.mean()), float(scipy_stats.sem(array)), len(array))
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """A - B over paired seeds: the mean difference, its 95 % t-interval, and the sign count."""
+    mean: float
+    low: float
+    high: float
+    higher: int  # seeds on which A scored higher
+    lower: int  # seeds on which A scored lower
+    n: int
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    def __str__(self) -> str:
+        return (f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}], higher on {self.higher} of {self.n} "
+                "seeds")
+
+
+def paired_difference(a, b, confidence: float = CONFIDENCE) -> PairedDifference:
+    """A - B seed by seed (same order of seeds in both): mean, t-interval of the mean, and sign counts."""
+    a, b = _scores(a, "a"), _scores(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a and b must pair up seed by seed; got {len(a)} and {len(b)} scores")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    diff = a - b
+    mean, se = float(diff.mean()), float(scipy_stats.sem(diff))
+    if se == 0 or math.isnan(se):
+        low = high = mean
+    else:
+        low, high = scipy_stats.t.interval(confidence, len(diff) - 1, loc=mean, scale=se)
+    return PairedDifference(mean, float(low), float(high), int((diff > 0).sum()), int((diff < 0).sum()), len(diff))
+
+
+def verdict(name_a: str, name_b: str, difference: PairedDifference) -> str:
+    """The sentence the interval allows: which is higher and by about how much, or not detectable."""
+    if not difference.excludes_zero:
+        return (f"{name_a} and {name_b}: no difference detectable at this budget "
+                f"({difference})")
+    higher, lower = (name_a, name_b) if difference.mean > 0 else (name_b, name_a)
+    return f"{higher} scores higher than {lower}, by about {abs(difference.mean) * 100:.1f} points ({difference})"

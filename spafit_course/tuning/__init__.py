@@ -1,0 +1,6 @@
+"""The tuning library: which parameters train, and how (lessons 01, 02 and 04).
+
+Architectures and input validation, freezing, BitFit, LoRA, the SPAFIT stratifier, parameter counts and their
+closed forms, and adapter files. It imports torch, transformers and safetensors, and nothing else of this package:
+a practitioner can take this part alone. `spafit_course` re-exports its public API.
+"""
