@@ -24,7 +24,7 @@ SPAFIT splits the L layers with two boundaries 0 <= N1 <= N2 <= L: layers 1..N1 
 their biases only, N2+1..L get LoRA plus biases; the classifier always trains."""
 
 EXAMPLES = """examples:
-  spafit-course compare                          all four methods, quick profile (offline CPU, ~5 min)
+  spafit-course compare                          every method and the control, quick profile (offline CPU)
   spafit-course compare --profile colab          bert-base-cased on GLUE SST-2 (needs the Hub and a GPU)
   spafit-course count --model bert-large-cased   parameter table, no download
   spafit-course count --paper                    the paper's settings, reconstructed

@@ -50,14 +50,15 @@ def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
 
 def add_subcommand(subparsers) -> None:
     """Register `spafit-course compare`."""
-    compare = subparsers.add_parser("compare", help="train full fine-tuning, BitFit, LoRA and SPAFIT on one task",
-                             description="Train each method on the same data and model, then print a table "
-                                         "(method, trainable parameters, % of total, metric, train seconds, "
-                                         "seconds/step) and save it as JSON, CSV and a PNG plot of the metric "
-                                         "against trainable parameters.")
+    compare = subparsers.add_parser(
+        "compare", help="train the head-only control, full fine-tuning, BitFit, LoRA and SPAFIT on one task",
+        description="Train each method on the same data and model, then print a table (method, trainable "
+                    "parameters, % of total, metric, train seconds, seconds/step) and save it as JSON, CSV and a PNG "
+                    "plot of the metric against trainable parameters. The head-only control (only the task head "
+                    "trains) is what every other method must beat.")
     add_profile_options(compare)
     compare.add_argument("--methods", type=parse_methods, default=list(METHODS),
-                         help=f"comma-separated subset of {','.join(METHODS)} (default: all four)")
+                         help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
     compare.add_argument("--output", type=Path, default=Path("results"),
                          help="folder for compare.json, compare.csv and compare.png (default: ./results)")
     compare.add_argument("--save-adapters", action="store_true",

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ..runs.profiles import PROFILES, get_profile
+from ..lessons.budget import SEEDS
 from .args import check_output_file
 
 LESSON_NAMES = ("01", "02", "03-probes", "03-top-k", "04", "05")
@@ -46,6 +47,8 @@ def cmd_lessons(args) -> int:
     if args.record:
         print(results_text(record_comparison(), columns=("trainable",)))
         return 0
+    if args.record_seeds:
+        return record_lesson_seeds(args.seeds)
     profile = get_profile(args.profile)
     results = {}
     for seed in args.seeds:
@@ -58,6 +61,29 @@ def cmd_lessons(args) -> int:
     print(seed_table(results))
     if args.output is not None:
         Path(args.output).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def record_lesson_seeds(seeds) -> int:
+    """Store every lesson experiment of lessons 01-06 on the quick profile for `seeds` (what the lessons read)."""
+    from ..lessons.catalogue import RECORDED_EXPERIMENTS
+    from ..lessons.seeds import record_seeds
+    from ..lessons.results import trained_results
+    import os
+
+    from ..runs.profiles import ENV_OVERRIDES
+
+    changed = [variable for variable in ENV_OVERRIDES if os.environ.get(variable, "").strip()]
+    if changed:
+        raise ValueError(f"--record-seeds stores the lessons' record at their own budget; unset {', '.join(changed)} "
+                         "first")
+    seeds = sorted(set(seeds) | {42})
+
+    def report(name, seed, result):
+        print(f"seed {seed}, {name}: " + ", ".join(f"{label} {score:.3f}" for label, score in
+                                                    trained_results(result)), flush=True)
+
+    record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report)
     return 0
 
 
@@ -82,8 +108,9 @@ def add_subcommand(subparsers) -> None:
                     "each result as 'score / majority rate' per seed, the spread over seeds and the smallest "
                     f"margin over the majority rate (a lesson calls a result learning at +{LEARNING_MARGIN}). "
                     "With $SPAFIT_RUN_MEMO set to a folder, results already there are reused.")
-    lessons.add_argument("--seeds", type=parse_seeds, default=[42, 43, 44],
-                         help="comma-separated seeds (default 42,43,44; 42 is the lessons' own)")
+    lessons.add_argument("--seeds", type=parse_seeds, default=list(SEEDS),
+                         help=f"comma-separated seeds (default {','.join(map(str, SEEDS))}, the ones the lessons read; "
+                              "42 is the one they train live)")
     lessons.add_argument("--lessons", type=parse_lessons, default=list(LESSON_NAMES),
                          help=f"which lessons' experiments to run (default all: {','.join(LESSON_NAMES)})")
     lessons.add_argument("--profile", choices=list(PROFILES), default=None,
@@ -92,6 +119,10 @@ def add_subcommand(subparsers) -> None:
     lessons.add_argument("--record", action="store_true",
                          help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "
                               "in the package (about 5 minutes on 2 CPU cores)")
+    lessons.add_argument("--record-seeds", action="store_true",
+                         help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds "
+                              "(seed 42 always included; the lessons read 42-46) and store them in the package as "
+                              "the record the lessons read (about 40 minutes on 2 CPU cores for five seeds)")
     lessons.set_defaults(func=cmd_lessons)
 
     forgetting = subparsers.add_parser(

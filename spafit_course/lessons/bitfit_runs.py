@@ -7,7 +7,7 @@ from collections import Counter
 from ..runs.experiments import prepared_data, run_method
 from ..runs.models import load_model
 from ..runs.profiles import Profile
-from .budget import lesson_row, majority_rate, run_at_budget
+from .budget import CONTROL, majority_rate, run_at_budget, shared_run, trained_model
 
 #: The bias families of a BERT layer, by the module that owns the bias (lesson 01).
 BIAS_FAMILIES = {"attention.self.query": "query", "attention.self.key": "key", "attention.self.value": "value",
@@ -30,13 +30,16 @@ def bias_change_by_family(trained, reference) -> dict[str, float]:
 
 def _bitfit_and_full(small: Profile) -> dict:
     data = prepared_data(small)
-    bitfit = run_method(small, "bitfit", data, progress=False)
-    change = bias_change_by_family(bitfit["_model"], load_model(small.model_name, seed=small.seed))
-    full = run_method(small, "full", data, progress=False)
-    return {"majority": majority_rate(data[2], small.task), "train_pooler": small.train_pooler,
-            "rows": [lesson_row(bitfit, "BitFit"), lesson_row(full, "full fine-tuning")], "bias_change": change}
+    bitfit = shared_run(small, "bitfit", "BitFit", data=data)
+    # the trained biases: from this process's run, or (when the run came from the memo) trained again
+    trained = trained_model(small, "bitfit") or run_method(small, "bitfit", data, progress=False)["_model"]
+    change = bias_change_by_family(trained, load_model(small.model_name, seed=small.seed, head=small.head))
+    rows = [shared_run(small, "head", CONTROL, data=data), bitfit,
+            shared_run(small, "full", "full fine-tuning", data=data)]
+    return {"majority": majority_rate(data[2], small.task), "head": small.head, "rows": rows, "bias_change": change}
 
 
 def bitfit_and_full(profile: Profile | None = None, seed: int | None = None) -> dict:
-    """Lesson 01: BitFit and full fine-tuning on the same data, and how far each bias family moved."""
+    """Lesson 01: the head-only control, BitFit and full fine-tuning on the same data, and how far each bias
+    family moved."""
     return run_at_budget("bitfit_and_full", profile, seed, _bitfit_and_full)

@@ -18,8 +18,13 @@ from pathlib import Path
 from ..runs.profiles import Profile, env_overrides, get_profile
 from ..runs.tasks import get_task
 
-#: The lessons' budget: 1,000 training snippets (63 steps of 16), 300 evaluation snippets.
-LESSON_SIZES = {"train_size": 1000, "eval_size": 300, "batch_size": 16}
+#: The lessons' budget: 1,000 training snippets (63 steps of 16), scored on the whole test split (1,000 snippets,
+#: the same for every seed and method, so comparisons pair up).
+LESSON_SIZES = {"train_size": 1000, "eval_size": None, "batch_size": 16}
+#: The seeds behind every comparison a lesson draws (42 is the one a lesson trains live).
+SEEDS = (42, 43, 44, 45, 46)
+#: The label of the control every comparison includes: only the task head trains (N1 = N2 = L).
+CONTROL = "head only (control)"
 
 
 #: How far above the majority rate a trained result must land before a lesson calls it learning.
@@ -28,7 +33,11 @@ LEARNING_MARGIN = 0.08
 
 def lesson_profile(profile: Profile | None = None, seed: int | None = None) -> Profile:
     """The profile at the lessons' budget (and another seed, if given); SPAFIT_* size variables still win."""
-    return (profile or get_profile()).with_overrides(**{**LESSON_SIZES, **env_overrides()}, seed=seed)
+    from dataclasses import replace
+
+    sizes = {**LESSON_SIZES, **env_overrides()}
+    # with_overrides skips None, and the lessons' eval_size None (the whole split) must replace the profile's
+    return replace((profile or get_profile()).with_overrides(**sizes, seed=seed), eval_size=sizes["eval_size"])
 
 
 def majority_rate(eval_sets: dict, task_name: str) -> float | None:
@@ -66,3 +75,35 @@ def run_at_budget(name: str, profile: Profile | None, seed: int | None, compute,
     """`compute(profile at the lessons' budget, **arguments)`, remembered by its name and arguments."""
     small = lesson_profile(profile, seed)
     return remembered(name, lambda: compute(small, **arguments), profile=asdict(small), **arguments)
+
+
+#: Rows already trained in this process, by profile, method and config (several lessons show the same run), and
+#: the models trained here (not those read from the memo).
+_ROWS: dict[str, dict] = {}
+_MODELS: dict[str, object] = {}
+
+
+def shared_run(small: Profile, method: str, label: str, config=None, data=None, **extra) -> dict:
+    """`method` (or `config` under the "spafit" method) trained at `small`, as a lesson row labelled `label`.
+
+    The same run is shown by several lessons (the head-only control, BitFit, LoRA, SPAFIT, full fine-tuning), so
+    it is trained once per process (and once per test session through the memo); `data` is `prepared_data`'s
+    result when the caller has it.
+    """
+    from ..runs.experiments import prepared_data, run_method
+
+    key = {"profile": asdict(small), "method": method, "config": config.to_dict() if config is not None else None}
+    digest = json.dumps(key, sort_keys=True, default=str)
+    if digest not in _ROWS:
+        def compute():
+            row = run_method(small, method, data or prepared_data(small), spafit_config=config, progress=False)
+            _MODELS[digest] = row["_model"]
+            return lesson_row(row, method)
+        _ROWS[digest] = remembered("shared_run", compute, **key)
+    return {**_ROWS[digest], "label": label, **extra}
+
+
+def trained_model(small: Profile, method: str, config=None):
+    """The model `shared_run` trained in this process for these settings, or None (lesson 01 reads its biases)."""
+    key = {"profile": asdict(small), "method": method, "config": config.to_dict() if config is not None else None}
+    return _MODELS.get(json.dumps(key, sort_keys=True, default=str))

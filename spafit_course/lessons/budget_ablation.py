@@ -25,11 +25,10 @@ def layer_budget(hf_config, config: SpafitConfig | None) -> list[int]:
 
 
 def uniform_lora(profile: Profile, r: int) -> SpafitConfig:
-    """Plain LoRA on every layer at rank r, with the profile's targets and SPAFIT's scale alpha / r, so only
-    where the parameters sit differs from SPAFIT (lesson 06)."""
+    """LoRA plus biases on every layer at rank r, with SPAFIT's targets, alpha and bias terms, so only where the
+    parameters sit (and the rank that spends the same budget) differs from SPAFIT (lesson 06)."""
     s = profile.spafit
-    return SpafitConfig(n1=0, n2=0, targets=s["targets"], r=r, alpha=s["alpha"] / s["r"] * r, bias_terms="none",
-                        train_pooler=profile.train_pooler)
+    return SpafitConfig(n1=0, n2=0, targets=s["targets"], r=r, alpha=s["alpha"], train_pooler=profile.train_pooler)
 
 
 def matched_rank(profile: Profile, max_rank: int = 64) -> int:
@@ -43,10 +42,10 @@ def matched_rank(profile: Profile, max_rank: int = 64) -> int:
 
 
 def run_config(profile: Profile, label: str) -> tuple[str, SpafitConfig | None]:
-    """(method, config) of a lesson-06 run label: a course method ("full", "bitfit", "lora", "spafit"),
+    """(method, config) of a lesson-06 run label: a course method ("head", "full", "bitfit", "lora", "spafit"),
     "spafit N1=a N2=b" (the profile's LoRA settings at other boundaries) or "uniform LoRA r=k"."""
     layers = model_config(profile.model_name).num_hidden_layers
-    if label in ("full", "bitfit", "lora", "spafit"):
+    if label in ("head", "full", "bitfit", "lora", "spafit"):
         return label, method_config(label, layers, profile)
     boundaries = re.fullmatch(r"spafit N1=(\d+) N2=(\d+)", label)
     if boundaries:
@@ -55,5 +54,5 @@ def run_config(profile: Profile, label: str) -> tuple[str, SpafitConfig | None]:
     rank = re.fullmatch(r"uniform LoRA r=(\d+)", label)
     if rank:
         return "spafit", uniform_lora(profile, int(rank[1]))
-    raise ValueError(f"unknown run label {label!r}; use full, bitfit, lora, spafit, 'spafit N1=a N2=b' or "
+    raise ValueError(f"unknown run label {label!r}; use head, full, bitfit, lora, spafit, 'spafit N1=a N2=b' or "
                      "'uniform LoRA r=k'")

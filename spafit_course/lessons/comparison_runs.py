@@ -11,24 +11,36 @@ from pathlib import Path
 from ..runs.experiments import compare_methods, prepared_data
 from ..runs.profiles import Profile, get_profile
 from ..runs.sweep import run_sweep
+from ..runs.tasks import on_validation
+from ..tuning.methods import spafit_config
 from ..tuning.architectures import num_layers
-from .budget import lesson_row, majority_rate, run_at_budget
+from .budget import CONTROL, lesson_row, majority_rate, run_at_budget, shared_run
 
 
 def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
-    data = prepared_data(small)
-    sweep = run_sweep(small, n1_values, n2_values, progress=False, data=data)
-    sweep["majority"] = majority_rate(data[2], small.task)
+    validation = on_validation(small.task)
+    data = prepared_data(small, validation)
+    sweep = run_sweep(small, n1_values, n2_values, validation, progress=False, data=data)
+    sweep["majority"] = majority_rate(data[2], validation)
+    best = max(sweep["cells"], key=lambda c: (c["score"], -c["trainable"]))  # ties: the smaller budget
+    chosen = spafit_config(small, best["n1"], best["n2"])
+    test = prepared_data(small)
+    sweep["test"] = {"majority": majority_rate(test[2], small.task), "head": small.head,
+                     "rows": [shared_run(small, "head", CONTROL, data=test),
+                              shared_run(small, "spafit", "SPAFIT, boundaries from the profile", data=test),
+                              shared_run(small, "spafit", "SPAFIT, boundaries chosen on validation",
+                                         config=chosen, data=test, n1=best["n1"], n2=best["n2"])]}
     return sweep
 
 
 def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=None, n2_values=None
                    ) -> dict:
-    """Lesson 05: SPAFIT over a grid of boundaries (a `run_sweep` dict plus the majority rate).
+    """Lesson 05: SPAFIT over a grid of boundaries, scored on the validation split (a `run_sweep` dict plus the
+    majority rate); then the best cell is scored once on the test split beside the profile's boundaries and the
+    head-only control (under "test").
 
     The default grid is N1 in {0, L/3, 2L/3} by N2 in {L/3, 2L/3}: five valid cells, each with LoRA in its top
-    layers (cells with N2 = L train biases only, BitFit's weakness on this model, and fall to the majority rate
-    on some seeds).
+    layers.
     """
     from ..runs.models import meta_model
 

@@ -73,11 +73,12 @@ def _polarity_majority(small: Profile) -> float:
                      profile=asdict(small))
 
 
-def forgetting(profile: Profile | None = None, seed: int | None = None, labels=("full", "lora", "spafit")) -> dict:
+def forgetting(profile: Profile | None = None, seed: int | None = None,
+               labels=("head", "full", "lora", "spafit")) -> dict:
     """Lesson 06: the TREC probe before and after polarity fine-tuning, and each layer's drift, per method."""
     small = lesson_profile(profile, seed)
     rows = [polarity_run(profile, seed, label, probe=True) for label in labels]
-    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler,
+    return {"majority": _polarity_majority(small), "head": small.head,
             **checkpoint_probe(profile, seed), "rows": rows}
 
 
@@ -86,7 +87,7 @@ def budget_ablation(profile: Profile | None = None, seed: int | None = None) -> 
     small = lesson_profile(profile, seed)
     rank = matched_rank(small)
     rows = [polarity_run(profile, seed, label, probe=True) for label in ("spafit", f"uniform LoRA r={rank}")]
-    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler, "rank": rank,
+    return {"majority": _polarity_majority(small), "head": small.head, "rank": rank,
             **checkpoint_probe(profile, seed), "rows": rows}
 
 
@@ -100,7 +101,7 @@ def n1_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=
     rows = [{**polarity_run(profile, seed, label, probe=label == "spafit"), "n1": n1, "n2": n2}
             for label, n1 in zip(labels, n1_values)]
     rows += [polarity_run(profile, seed, label, probe=label == "lora") for label in ("bitfit", "lora")]
-    return {"majority": _polarity_majority(small), "train_pooler": small.train_pooler, "n2": n2, "rows": rows}
+    return {"majority": _polarity_majority(small), "head": small.head, "n2": n2, "rows": rows}
 
 
 #: The experiments of lesson 06, by section.

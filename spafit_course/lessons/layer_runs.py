@@ -1,21 +1,21 @@
 """Lesson 03's experiments: a linear probe on every layer of the frozen checkpoint, and training only the top k
-layers."""
+layers beside its control, only the bottom k."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..runs.experiments import prepared_data, result_row
-from ..runs.models import load_model, load_model_and_tokenizer
+from ..runs.models import load_model, load_model_and_tokenizer, meta_model
 from ..runs.profiles import Profile, get_profile
 from ..runs.tasks import get_task
 from ..runs.train import train_and_evaluate
 from ..tuning.architectures import get_layers, num_layers
 from ..tuning.freezing import freeze_all, unfreeze_head
-from .budget import lesson_row, majority_rate, run_at_budget
+from .budget import CONTROL, lesson_row, majority_rate, run_at_budget, shared_run
 
 
-def probe_sentences(profile: Profile, train_size: int = 800, test_size: int = 400):
+def probe_sentences(profile: Profile, train_size: int = 800, test_size: int | None = None):
     """Lesson 03's probe data: (train texts, train labels, test texts, test labels) of the profile's task."""
     from ..runs.data import load_task_data, subsample
 
@@ -46,22 +46,30 @@ def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dic
     return run_at_budget("layer_probes", profile, seed, _layer_probes)
 
 
-def _top_k_layers(small: Profile, ks, learning_rates) -> dict:
-    tokenizer, train, evals = prepared_data(small)
+def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float) -> dict:
+    """Train only the top or bottom k layers in full (plus the head) and return the lesson row."""
+    tokenizer, train, evals = data
     task = get_task(small.task)
-    rows = []
-    for k, learning_rate in zip(ks, learning_rates):
-        model = load_model(small.model_name, task.num_labels, seed=small.seed)
-        layers = get_layers(model)
-        freeze_all(model)
-        for layer in layers[len(layers) - k:]:
-            layer.requires_grad_(True)
-        unfreeze_head(model, train_pooler=small.train_pooler)
-        result = train_and_evaluate(model, tokenizer, task.name, train, evals, learning_rate, small.epochs,
-                                    small.batch_size, small.seed, progress=False)
-        row = result_row(small, "top-k", task, result)
-        rows.append(lesson_row(row, f"top {k} layers", k=k, learning_rate=learning_rate))
-    return {"majority": majority_rate(evals, task.name), "train_pooler": small.train_pooler, "rows": rows}
+    model = load_model(small.model_name, task.num_labels, seed=small.seed, head=small.head)
+    layers = get_layers(model)
+    freeze_all(model)
+    for layer in (layers[len(layers) - k:] if which == "top" else layers[:k]):
+        layer.requires_grad_(True)
+    unfreeze_head(model, train_pooler=small.train_pooler)
+    result = train_and_evaluate(model, tokenizer, task, train, evals, learning_rate, small.epochs,
+                                small.batch_size, small.seed, progress=False)
+    row = result_row(small, f"{which}-k", task, result)
+    return lesson_row(row, f"{which} {k} layers", k=k, which=which, learning_rate=learning_rate)
+
+
+def _top_k_layers(small: Profile, ks, learning_rates, bottom_ks) -> dict:
+    data = prepared_data(small)
+    rows = [shared_run(small, "head", CONTROL, data=data, k=0, which="top")]
+    rows += [_train_layers(small, data, "top", k, rate) for k, rate in zip(ks, learning_rates) if k > 0]
+    layers = num_layers(meta_model(small.model_name))
+    rows += [_train_layers(small, data, "bottom", k, top_k_learning_rate(small, k, layers)) for k in bottom_ks]
+    rows.append(shared_run(small, "full", "every layer (full fine-tuning)", data=data, k=layers, which="all"))
+    return {"majority": majority_rate(data[2], small.task), "head": small.head, "rows": rows}
 
 
 def top_k_learning_rate(profile: Profile, k: int, layers: int) -> float:
@@ -73,18 +81,23 @@ def top_k_learning_rate(profile: Profile, k: int, layers: int) -> float:
     return profile.learning_rates["full"] * layers / max(k, 1)
 
 
-def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None) -> dict:
-    """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data.
+def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=None, bottom_ks=None) -> dict:
+    """Lesson 03: train only the top k layers in full (plus the head), for several k, on the same data; beside
+    them the head-only control (k = 0) and, as the control for *where* the layers sit, the bottom k layers.
 
-    The default k are 1, L/3, 2L/3 and L, each at `top_k_learning_rate`.
+    The default k are 1, L/3 and 2L/3 (bottom: L/3 and 2L/3), each at `top_k_learning_rate`; full fine-tuning
+    (every layer and the embeddings) closes the table.
     """
     from ..runs.models import meta_model
 
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
-    ks = (1, layers // 3, 2 * layers // 3, layers) if ks is None else ks
-    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= layers]
-    if bad or not ks:
-        raise ValueError(f"k must be whole numbers between 0 and L = {layers}; got {list(ks)}")
+    ks = (1, layers // 3, 2 * layers // 3) if ks is None else ks
+    bottom_ks = (layers // 3, 2 * layers // 3) if bottom_ks is None else bottom_ks
+    for name, values in (("k", ks), ("bottom k", bottom_ks)):
+        bad = [k for k in values if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= layers]
+        if bad or (name == "k" and not values):
+            raise ValueError(f"{name} must be whole numbers between 0 and L = {layers}; got {list(values)}")
     rates = [top_k_learning_rate(profile, k, layers) for k in ks]
-    return run_at_budget("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rates=rates)
+    return run_at_budget("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rates=rates,
+                         bottom_ks=list(bottom_ks))

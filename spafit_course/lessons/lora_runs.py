@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from ..runs.experiments import prepared_data, run_method
+from ..runs.experiments import prepared_data
 from ..runs.profiles import Profile
 from ..tuning.spafit import SpafitConfig
-from .budget import lesson_row, majority_rate, run_at_budget
+from .budget import CONTROL, majority_rate, run_at_budget, shared_run
 
 
 def _lora_ranks(small: Profile, ranks, alpha) -> dict:
     data = prepared_data(small)
-    rows = []
+    rows = [shared_run(small, "head", CONTROL, data=data)]
     for r in ranks:
         config = SpafitConfig(n1=0, n2=0, targets=small.lora["targets"], r=r, alpha=alpha, bias_terms="none",
                               train_pooler=small.train_pooler)
-        row = run_method(small, "spafit", data, spafit_config=config, progress=False)
-        rows.append(lesson_row(row, f"LoRA r={r}", r=r, alpha=alpha))
-    return {"majority": majority_rate(data[2], small.task), "train_pooler": small.train_pooler, "rows": rows}
+        rows.append(shared_run(small, "spafit", f"LoRA r={r}", config=config, data=data, r=r, alpha=alpha))
+    return {"majority": majority_rate(data[2], small.task), "head": small.head, "rows": rows}
 
 
 def lora_ranks(profile: Profile | None = None, seed: int | None = None, ranks=(1, 8, 32), alpha: float = 16) -> dict:
-    """Lesson 02: plain LoRA at several ranks with alpha held fixed, on the same data."""
+    """Lesson 02: plain LoRA at several ranks with alpha held fixed, beside the head-only control, on the same
+    data."""
     return run_at_budget("lora_ranks", profile, seed, _lora_ranks, ranks=list(ranks), alpha=alpha)
 
 

@@ -24,7 +24,7 @@ def method_counts(name_or_config, configs: dict, num_labels: int = 2) -> dict:
 
 def default_configs(layers: int, n1=None, n2=None, r: int = 64, targets=("query", "key", "value"),
                     bias_terms: str = "linear") -> dict:
-    """The four methods for an L-layer model: LoRA as the quick profile's baseline, SPAFIT as given."""
+    """Every method for an L-layer model: LoRA as the quick profile's baseline, SPAFIT as given."""
     if n1 is None or n2 is None:
         s1, s2 = scaled_boundaries(layers)
         n1, n2 = (s1 if n1 is None else n1), (s2 if n2 is None else n2)

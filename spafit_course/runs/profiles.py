@@ -42,7 +42,7 @@ PROFILES = {
     "quick": Profile(
         name="quick", model_name=QUICK_MODEL, task="polarity", hardware="any CPU, no hub",
         train_size=3000, eval_size=None, max_length=64, batch_size=32, epochs=1,
-        learning_rates={"full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
+        learning_rates={"head": 3e-3, "full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
         lora={"r": 8, "alpha": 16, "targets": ("query", "value")},
         spafit={"n1": 2, "n2": 4, "r": 8, "alpha": 16, "targets": ("query", "value")},
         train_pooler=True,
@@ -50,7 +50,7 @@ PROFILES = {
     "colab": Profile(
         name="colab", model_name="bert-base-cased", task="sst2", hardware="one T4-class GPU",
         train_size=20000, eval_size=None, max_length=128, batch_size=32, epochs=2,
-        learning_rates={"full": 2e-5, "bitfit": 1e-3, "lora": 5e-4, "spafit": 5e-4},
+        learning_rates={"head": 1e-3, "full": 2e-5, "bitfit": 1e-3, "lora": 5e-4, "spafit": 5e-4},
         lora={"r": 8, "alpha": 16, "targets": ("query", "value")},
         spafit={"n1": 2, "n2": 5, "r": 16, "alpha": 32, "targets": ("query", "key", "value")},
     ),
@@ -60,7 +60,7 @@ PROFILES = {
         # Reconstructions, not stated by the paper (docs/paper-profile.md): max length, batch size, epochs, the
         # learning rates, and every LoRA setting (targets, r, alpha) of both LoRA and SPAFIT.
         train_size=None, eval_size=None, max_length=128, batch_size=32, epochs=3,
-        learning_rates={"full": 2e-5, "bitfit": 1e-3, "lora": 5e-4, "spafit": 5e-4},
+        learning_rates={"head": 1e-3, "full": 2e-5, "bitfit": 1e-3, "lora": 5e-4, "spafit": 5e-4},
         # LoRA at SPAFIT's rank and targets, as `count --paper` counts it (9,439,234 trainable): the paper says
         # SPAFIT trains far fewer parameters than LoRA, which holds only when both use the same LoRA.
         lora={"r": 64, "alpha": 128, "targets": ("query", "key", "value")},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,11 @@ def get_task(name: str | Task) -> Task:
     if key not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
     return TASKS[key]
+
+
+def on_validation(task: str | Task) -> Task:
+    """The task scored on its validation split, where choices are made. The offline polarity task reports its
+    test split, so this moves it; GLUE's reported split is already its validation split (the test labels are
+    hidden), so there the two coincide."""
+    task = get_task(task)
+    return replace(task, eval_splits=("validation",)) if task.source == "polarity" else task

@@ -1,5 +1,6 @@
-"""The four methods the course compares, as settings of one stratifier (lessons 04 and 05).
+"""The methods the course compares, as settings of one stratifier (lessons 01, 04 and 05).
 
+head    the control: only the task head trains (SPAFIT with N1 = N2 = L); what every other method must beat
 full    every parameter trains (the outside reference)
 bitfit  SPAFIT with N1 = 0, N2 = L: the biases of every layer plus the head
 lora    LoRA on every layer, no biases: SPAFIT with N1 = N2 = 0 and bias_terms="none"
@@ -13,7 +14,7 @@ from torch import nn
 from .architectures import num_layers
 from .spafit import SpafitConfig, apply_spafit
 
-METHODS = ("full", "bitfit", "lora", "spafit")
+METHODS = ("head", "full", "bitfit", "lora", "spafit")
 
 
 def check_method(method: str) -> None:
@@ -27,6 +28,8 @@ def method_config(method: str, num_layers: int, profile) -> SpafitConfig | None:
     if method == "full":
         return None
     pooler = profile.train_pooler
+    if method == "head":
+        return SpafitConfig(n1=num_layers, n2=num_layers, train_pooler=pooler)
     if method == "bitfit":
         return SpafitConfig(n1=0, n2=num_layers, train_pooler=pooler)
     if method == "lora":

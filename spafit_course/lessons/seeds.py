@@ -1,0 +1,140 @@
+"""Lesson results over several seeds (lessons 01-06): the record the lessons read, and how they show it.
+
+A lesson trains seed 42 live; the other seeds come from a record that `spafit-course lessons --record-seeds`
+writes with the very functions the lessons call, and a test reruns seed 42 against it. Within a seed every method
+shares the training subset and the evaluation snippets, so each method is shown as its mean ± standard error
+over seeds and beside the head-only control as a paired difference with a 95 % interval (`stats.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ..tuning.params import format_table
+from .budget import CONTROL, SEEDS
+from .results import trained_results
+from .stats import mean_and_se, paired_difference, verdict
+
+#: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
+RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
+
+
+def write_json_atomically(data, path) -> Path:
+    """Write JSON to a temporary file beside `path`, then move it into place: a failure leaves the old file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(json.dumps(data, indent=1, default=list) + "\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, on_result=None) -> dict:
+    """Run every experiment ({name: function(profile, seed)}) for every seed and store them with how they were
+    made; `on_result(name, seed, result)` is called after each."""
+    import datetime
+    import platform
+    from dataclasses import asdict
+
+    import torch
+
+    results = {name: {} for name in experiments}
+    for seed in seeds:
+        for name, run in experiments.items():
+            results[name][str(seed)] = run(profile, seed)
+            if on_result:
+                on_result(name, seed, results[name][str(seed)])
+    record = {"made": f"recorded {datetime.date.today().isoformat()} by `spafit-course lessons --record-seeds` on "
+                      f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}",
+              "profile": asdict(profile), "seeds": list(seeds), "results": results}
+    write_json_atomically(record, path)
+    return record
+
+
+def recorded_seeds(path=RECORDED_SEEDS) -> dict:
+    """The stored multi-seed record (lessons 01-06)."""
+    return json.loads(Path(path).read_text())
+
+
+def seed_scores(record: dict, experiment: str, part: str | None = None, field: str = "score"
+                ) -> tuple[dict[str, list[float]], list[float]]:
+    """({label: value per seed}, majority rate per seed) of one experiment, seeds in the record's order.
+
+    `part` picks a sub-result (lesson 05's "test"); `field` another number of each row than its score (lesson
+    06's "probe", judged against "probe_majority").
+    """
+    by_seed = [record["results"][experiment][str(seed)] for seed in record["seeds"]]
+    by_seed = [result[part] for result in by_seed] if part else by_seed
+    if field == "score":
+        per_seed = [dict(trained_results(result)) for result in by_seed]
+        majority = [result["majority"] for result in by_seed]
+    else:
+        per_seed = [{row["label"]: row[field] for row in result["rows"] if field in row} for result in by_seed]
+        majority = [result[f"{field}_majority"] for result in by_seed]
+    return {label: [values[label] for values in per_seed] for label in per_seed[0]}, majority
+
+
+def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=None, **where) -> str:
+    """One line per result: its mean ± standard error over the seeds, its mean gain over the majority rate, and
+    its paired difference from the control with a 95 % interval and the count of seeds above it (`where`: the
+    part and field of `seed_scores`)."""
+    scores, majority = seed_scores(record, experiment, **where)
+    labels = labels or list(scores)
+    n = len(record["seeds"])
+    table = [("result", f"mean ± SE ({n} seeds)", "gain over majority", f"minus {control}: mean [95 % CI]",
+              "seeds above")]
+    for label in labels:
+        spread = mean_and_se(scores[label])
+        gain = mean_and_se([s - m for s, m in zip(scores[label], majority)]).mean
+        if label == control or control not in scores:
+            table.append((label, str(spread), f"{gain:+.3f}", "-", "-"))
+            continue
+        d = paired_difference(scores[label], scores[control])
+        table.append((label, str(spread), f"{gain:+.3f}", f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]",
+                      f"{d.higher} of {d.n}"))
+    return (f"seeds {', '.join(map(str, record['seeds']))}; majority-class rate {mean_and_se(majority)}\n"
+            + format_table(table))
+
+
+def difference(record: dict, experiment: str, a: str, b: str, **where):
+    """The paired difference a - b over the record's seeds (`stats.PairedDifference`)."""
+    scores, _ = seed_scores(record, experiment, **where)
+    return paired_difference(scores[a], scores[b])
+
+
+def verdicts_text(record: dict, experiment: str, pairs, **where) -> str:
+    """The sentence each paired difference allows (`stats.verdict`), one per line."""
+    return "\n".join(verdict(a, b, difference(record, experiment, a, b, **where)) for a, b in pairs)
+
+
+def plot_seeds(record: dict, experiment: str, control: str = CONTROL, labels=None, ax=None, title: str = "",
+               **where):
+    """Each result's paired difference from the control: one dot per seed, the mean and its 95 % interval."""
+    import matplotlib.pyplot as plt
+
+    scores, _ = seed_scores(record, experiment, **where)
+    labels = [label for label in (labels or scores) if label != control]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.55 * len(labels) + 1.4))
+    for i, label in enumerate(labels):
+        diffs = [a - b for a, b in zip(scores[label], scores[control])]
+        d = paired_difference(scores[label], scores[control])
+        ax.scatter(diffs, [i] * len(diffs), color="tab:blue", alpha=0.45, s=18, zorder=2)
+        ax.errorbar(d.mean, i, xerr=[[d.mean - d.low], [d.high - d.mean]], fmt="o", color="black", capsize=4,
+                    zorder=3)
+    ax.axvline(0, color="grey", ls="--", lw=1)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"accuracy minus {control} (dots: seeds; black: mean and 95 % interval)")
+    ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
