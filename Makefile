@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine with Python 3.10+:
 #   make demo   set up .venv, then run `spafit-course compare` on the quick profile (offline, CPU)
 #   make test   set up .venv, then run the whole test suite: unit tests and every notebook through nbval
+#   make book   set up .venv, then build the course website from the notebooks' stored outputs into _build/html
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test book clean
 
 setup: $(VENV)/.installed
 
@@ -17,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,book]"
 	touch $@
 
 demo: setup
@@ -26,5 +27,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+book: setup
+	$(BIN)/python -c "import jupyter_book" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[book]"
+	$(BIN)/python tools/build_book.py
+
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) results _build

@@ -11,12 +11,14 @@ from torch import nn
 from spafit_course import (LoRALinear, SpafitConfig, apply_bitfit, apply_spafit, closed_form_count, inject_lora,
                            layer_groups)
 from spafit_course.lessons import checks
+from spafit_course.lessons.checks import tools as check_tools
 from spafit_course.runs.models import tiny_model
 from spafit_course.tuning.architectures import get_layers, resolve_targets
 from spafit_course.tuning.closed_form import bias_params_per_layer, head_params, lora_shapes
 from spafit_course.tuning.freezing import freeze_all, unfreeze_biases, unfreeze_head
 from spafit_course.tuning.lora import lora_modules
 from spafit_course.tuning.spafit import FROZEN, LORA_AND_BIAS
+
 
 # ---------------------------------------------------------------- lesson 01
 
@@ -442,7 +444,8 @@ def test_wrong_answer_fails_naming_expected_got_and_what_is_wrong(key, index):
     assert ok is False
     assert printed.startswith(f"FAIL {check.__name__}:")
     assert "\n  expected: " in printed and "\n  got:      " in printed, printed
-    assert phrase in printed, printed
+    assert phrase in " ".join(printed.split()), printed  # verdicts are wrapped between words
+    assert all(len(line) <= check_tools.WIDTH or " " not in line.strip() for line in printed.splitlines())
 
 
 def test_every_check_keeps_three_wrong_answers():
@@ -526,3 +529,18 @@ def test_checks_leave_the_global_random_state_alone():
     torch.manual_seed(123)
     checks.check_lora_forward(LoRALinear, verbose=False)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_verdict_lines_wrap_between_words_under_their_label():
+    text = ("FAIL check_x: the trainable parameters differ (should be frozen: [bert.encoder.layer.0.attention.self."
+            "query.weight, bert.encoder.layer.0.attention.self.key.weight, ...] (12 in all))\n  expected: "
+            + "twelve trainable tensors " * 6 + "\n  got:      13")
+    wrapped = check_tools.wrap(text)
+    lines = wrapped.splitlines()
+    assert wrapped.split() == text.split()  # the same words in the same order: none is cut
+    assert max(map(len, lines)) <= check_tools.WIDTH
+    assert lines[0].startswith("FAIL check_x:") and lines[1].startswith("  [bert.encoder")
+    at = next(i for i, line in enumerate(lines) if line.startswith("  expected: "))
+    assert lines[at + 1].startswith(" " * len("  expected: ") + "t")
+    assert lines[-1] == "  got:      13"
+    assert check_tools.wrap("x" * 130) == "x" * 130  # one word longer than a line stays whole

