@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..runs.profiles import PROFILES, get_profile
 from ..lessons.budget import SEEDS
-from .args import check_output_file
+from .args import check_output_file, int_type
 
 LESSON_NAMES = ("01", "02", "03-probes", "03-top-k", "04", "05")
 
@@ -48,7 +48,7 @@ def cmd_lessons(args) -> int:
         print(results_text(record_comparison(), columns=("trainable",)))
         return 0
     if args.record_seeds:
-        return record_lesson_seeds(args.seeds)
+        return record_lesson_seeds(args.seeds, args.jobs)
     profile = get_profile(args.profile)
     results = {}
     for seed in args.seeds:
@@ -64,7 +64,7 @@ def cmd_lessons(args) -> int:
     return 0
 
 
-def record_lesson_seeds(seeds) -> int:
+def record_lesson_seeds(seeds, jobs: int = 1) -> int:
     """Store every lesson experiment of lessons 01-06 on the quick profile for `seeds` (what the lessons read)."""
     from ..lessons.catalogue import RECORDED_EXPERIMENTS
     from ..lessons.seeds import record_seeds
@@ -83,7 +83,7 @@ def record_lesson_seeds(seeds) -> int:
         print(f"seed {seed}, {name}: " + ", ".join(f"{label} {score:.3f}" for label, score in
                                                     trained_results(result)), flush=True)
 
-    record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report)
+    record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report, jobs=jobs)
     return 0
 
 
@@ -123,6 +123,9 @@ def add_subcommand(subparsers) -> None:
                          help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds "
                               "(seed 42 always included; the lessons read 42-46) and store them in the package as "
                               "the record the lessons read (about 40 minutes on 2 CPU cores for five seeds)")
+    lessons.add_argument("--jobs", type=int_type(1, 16), default=1,
+                         help="with --record-seeds: seeds run in this many processes of one thread each (default 1; "
+                              "2 on a busy 2-core machine)")
     lessons.set_defaults(func=cmd_lessons)
 
     forgetting = subparsers.add_parser(
