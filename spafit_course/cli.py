@@ -86,7 +86,7 @@ def cmd_count(args) -> int:
         return 0
     with naming_the_model(args.model):
         table = count_table(args.model, num_labels=args.num_labels, n1=args.n1, n2=args.n2, r=args.r,
-                            targets=targets, bias_terms=args.bias_terms)
+                            targets=targets, bias_terms=args.bias_terms, head=args.head)
     print(table)
     return 0
 
@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "ffn_out (default query,key,value)")
     count.add_argument("--bias-terms", default="linear", choices=["linear", "all", "none"],
                        help="biases that train in groups 2 and 3 (default linear: every Linear bias)")
+    count.add_argument("--head", default=None, choices=["cls", "mean"],
+                       help="what the classifier reads: [CLS] through BERT's pooler, or the masked mean of the last "
+                            "hidden states (default: what the checkpoint was trained for, mean for the quick model)")
     count.add_argument("--paper", action="store_true",
                        help="the paper's setting instead: bert-large-cased counts of full fine-tuning, BitFit, LoRA "
                             "and reconstructed SPAFIT settings (the paper states no LoRA targets or rank), against the "

@@ -47,7 +47,7 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | None =
     if model_factory is not None:
         model = model_factory(task.num_labels)
     else:
-        model = load_model(profile.model_name, task.num_labels, seed=profile.seed)
+        model = load_model(profile.model_name, task.num_labels, seed=profile.seed, head=profile.head)
     if spafit_config is not None and method == "spafit":
         apply_spafit(model, spafit_config)
     else:

@@ -98,7 +98,7 @@ def bias_change_by_family(trained, reference) -> dict[str, float]:
 def _bitfit_and_full(small: Profile) -> dict:
     data = prepared_data(small)
     bitfit = run_method(small, "bitfit", data, progress=False)
-    change = bias_change_by_family(bitfit["_model"], load_model(small.model_name, seed=small.seed))
+    change = bias_change_by_family(bitfit["_model"], load_model(small.model_name, seed=small.seed, head=small.head))
     full = run_method(small, "full", data, progress=False)
     return {"majority": majority_rate(data[2], small.task), "train_pooler": small.train_pooler,
             "rows": [_row(bitfit, "BitFit"), _row(full, "full fine-tuning")], "bias_change": change}
@@ -183,7 +183,7 @@ def _top_k_layers(small: Profile, ks, learning_rates) -> dict:
     task = get_task(small.task)
     rows = []
     for k, learning_rate in zip(ks, learning_rates):
-        model = load_model(small.model_name, task.num_labels, seed=small.seed)
+        model = load_model(small.model_name, task.num_labels, seed=small.seed, head=small.head)
         layers = get_layers(model)
         freeze_all(model)
         for layer in layers[len(layers) - k:]:
