@@ -33,10 +33,10 @@ def test_cka_is_one_for_rotations_and_scalings_and_low_for_noise():
 
 def test_layer_budget_sums_to_the_closed_form_inside_the_layers():
     hf = model_config(PROFILE.model_name)
-    head_and_pooler = closed_form_count(hf, SpafitConfig(n1=6, n2=6, train_pooler=True)).trainable
+    head_only = closed_form_count(hf, SpafitConfig(n1=6, n2=6, train_pooler=PROFILE.train_pooler)).trainable
     for label in ("spafit", "bitfit", "lora", "spafit N1=0 N2=4", "uniform LoRA r=4"):
         _, config = run_config(PROFILE, label)
-        assert sum(layer_budget(hf, config)) == closed_form_count(hf, config).trainable - head_and_pooler, label
+        assert sum(layer_budget(hf, config)) == closed_form_count(hf, config).trainable - head_only, label
     assert layer_budget(hf, run_config(PROFILE, "spafit")[1]) == [0, 0, 3456, 3456, 15744, 15744]
 
 

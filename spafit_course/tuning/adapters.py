@@ -5,10 +5,11 @@ the task head. It is a folder of two files,
 
     spafit_adapter.safetensors   the trained tensors, by their names in the adapted model
     spafit_adapter.json          how to rebuild the model: base model name, SpafitConfig, task, label count,
-                                 model type, hidden size, layer count, package version, tensor names and shapes
+                                 the head ("cls" or "mean", heads.py), model type, hidden size, layer count,
+                                 package version, tensor names and shapes
 
 so a few hundred kilobytes turn the shared base model into the fine-tuned one. `load_adapter` applies SPAFIT
-with the saved config to a fresh base model and loads the tensors; `merge_adapter` folds LoRA into the weights
+with the saved config to a fresh base model with the saved head and loads the tensors; `merge_adapter` folds LoRA into the weights
 for inference. Full fine-tuning has no adapter (every weight trained): `save_adapter` refuses it and points to
 `model.save_pretrained`, which writes the whole model with its config.
 """
@@ -23,6 +24,7 @@ import torch
 from torch import nn
 
 from .architectures import num_layers
+from .heads import HEADS, head_of
 from .lora import lora_modules
 from .quiet import quiet_hf
 from .spafit import SpafitConfig, apply_spafit
@@ -30,17 +32,22 @@ from .spafit import SpafitConfig, apply_spafit
 WEIGHTS_NAME = "spafit_adapter.safetensors"
 CONFIG_NAME = "spafit_adapter.json"
 FORMAT = "spafit-course adapter"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 records the head; a file without one (version 1) was saved from a "cls" head
 
 
 # --- what identifies a base model ------------------------------------------------------------------------------
 
 def base_model_facts(model: nn.Module) -> dict:
-    """The facts an adapter must agree with: model type, hidden size, layer count, label count, vocabulary."""
+    """The facts an adapter must agree with: model type, hidden size, layer count, label count, vocabulary, head."""
     config = model.config
     return {"model_type": config.model_type, "hidden_size": config.hidden_size,
             "num_layers": num_layers(model), "num_labels": config.num_labels,
-            "vocab_size": getattr(config, "vocab_size", None)}
+            "vocab_size": getattr(config, "vocab_size", None), "head": head_of(model)}
+
+
+def adapter_head(info: dict) -> str:
+    """The head an adapter was trained with; adapters saved before heads were recorded had BERT's "cls" head."""
+    return info.get("head") or "cls"
 
 
 def check_adapter_info(info: dict, where) -> None:
@@ -61,6 +68,8 @@ def check_adapter_info(info: dict, where) -> None:
             continue
         fail(f"{key} must be a positive integer{' or null' if key in ('vocab_size', 'max_length') else ''}, "
              f"got {value!r}")
+    if info.get("head") is not None and info["head"] not in HEADS:
+        fail(f"head must be one of {', '.join(HEADS)} (or absent: \"cls\"), got {info['head']!r}")
     for key in ("model_type", "base_model_name", "task"):
         if not (isinstance(info.get(key), str) or (key != "model_type" and info.get(key) is None)):
             fail(f"{key} must be a string, got {info.get(key)!r}")
@@ -195,7 +204,9 @@ def check_base_model(model: nn.Module, info: dict, path) -> None:
     if getattr(model, "spafit_config", None) is not None or lora_modules(model):
         raise ValueError("load_adapter needs a fresh base model, but this one already has SPAFIT or LoRA applied")
     facts = base_model_facts(model)
-    # adapters saved before vocab_size was recorded lack it: compare what the file has
+    # adapters saved before vocab_size and the head were recorded lack them: compare what the file has, and
+    # read a missing head as "cls", the only one there was
+    info = {**info, "head": adapter_head(info)}
     wrong = [f"{key} {info[key]!r} (the given model has {facts[key]!r})"
              for key in facts if key in info and facts[key] != info[key]]
     if wrong:
