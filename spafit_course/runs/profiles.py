@@ -53,7 +53,7 @@ PROFILES = {
     "quick": Profile(
         name="quick", model_name=QUICK_MODEL, task="polarity", hardware="any CPU, no hub",
         train_size=3000, eval_size=None, max_length=64, batch_size=32, epochs=1,
-        learning_rates={"head": 3e-3, "full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
+        learning_rates={"head": 1e-2, "full": 2e-4, "bitfit": 3e-3, "lora": 3e-3, "spafit": 3e-3},
         lora={"r": 8, "alpha": 16, "targets": ("query", "value")},
         spafit={"n1": 2, "n2": 4, "r": 8, "alpha": 16, "targets": ("query", "value")},
         head="mean",
