@@ -13,7 +13,7 @@ from ..runs.profiles import ENV_OVERRIDES, Profile, get_profile
 from ..runs.sweep import run_sweep
 from ..tuning.architectures import num_layers
 from ..tuning.atomic import check_writable, write_text
-from .budget import lesson_row, majority_rate, run_at_budget
+from .budget import lesson_profile, lesson_row, majority_rate, run_at_budget
 
 
 def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
@@ -33,6 +33,7 @@ def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_v
     """
     from ..runs.models import meta_model
 
+    lesson_profile(profile, seed)  # a bad profile or seed fails before the model is built
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
     n1_values = (0, layers // 3, 2 * layers // 3) if n1_values is None else n1_values

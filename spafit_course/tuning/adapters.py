@@ -162,6 +162,8 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
 
 def read_adapter_config(path) -> dict:
     """The adapter's JSON config, or a clear error: missing folder or files, unreadable JSON, foreign format."""
+    if path is None or str(path) == "":
+        raise FileNotFoundError("the adapter path is empty; give the adapter's folder")
     weights, config_file = adapter_files(path)
     if not Path(path).is_dir():
         raise FileNotFoundError(f"no adapter folder at {path}")

@@ -54,14 +54,15 @@ def check_folder(path, what: str, files: dict[str, str]) -> Path:
 
 
 def _temporary_name(path: Path) -> Path:
-    """A new empty file next to `path`, ending like it (matplotlib picks its format from the ending), with the
-    permissions the file has, or else those a new file gets (mkstemp's own are owner-only)."""
+    """A new empty file next to `path`, ending like it (matplotlib picks its format from the ending)."""
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    try:
-        os.chmod(handle, path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_umask())
-    finally:
-        os.close(handle)
+    os.close(handle)
     return Path(name)
+
+
+def _mode(path: Path) -> int:
+    """The permissions `path` has, or else those a new file gets (mkstemp's own are owner-only)."""
+    return path.stat().st_mode & 0o7777 if path.is_file() else 0o666 & ~_umask()
 
 
 def _umask() -> int:
@@ -96,8 +97,9 @@ def atomic_files(*paths):
         for final in finals:
             temporary.append(_temporary_name(final))
         yield temporary[0] if len(temporary) == 1 else tuple(temporary)
-        for temp in temporary:
+        for temp, final in zip(temporary, finals):
             _fsync(temp)
+            os.chmod(temp, _mode(final))  # after writing: a writer may have replaced the temporary file
         for temp, final in zip(temporary, finals):  # all complete: now each move is a rename
             os.replace(temp, final)
     finally:
