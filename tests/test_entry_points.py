@@ -8,8 +8,8 @@ import pytest
 
 from spafit_course import SpafitConfig, apply_spafit, save_adapter
 from spafit_course import cli
-from spafit_course.lessons import catalogue, comparison_runs, forgetting_runs  # noqa: F401 - imported before
-# any test patches what they import, so no lesson module keeps a patched function
+# the lesson modules are imported before any test patches what they import, so none keeps a patched function
+from spafit_course.lessons import catalogue, comparison_runs, forgetting_runs  # noqa: F401
 from spafit_course.runs import experiments
 from spafit_course.runs import sweep as runs_sweep
 from spafit_course.runs.models import load_model

@@ -34,7 +34,7 @@ def printable(value) -> str:
         return str(value)
     except KeyboardInterrupt:
         raise
-    except BaseException as error:  # noqa: B036 - anything a learner's __str__ does must not escape the check
+    except BaseException as error:  # anything a learner's __str__ does must not escape the check
         return f"(a {type(value).__name__} that cannot be printed: its __str__ raised {type(error).__name__})"
 
 
@@ -44,7 +44,7 @@ def safe_repr(value) -> str:
         return repr(value)
     except KeyboardInterrupt:
         raise
-    except BaseException:  # noqa: B036
+    except BaseException:  # as printable: nothing a learner's object does may escape
         return printable(value)
 
 
@@ -84,7 +84,7 @@ def verdict(name: str, body, learner) -> tuple[bool, str]:
         return False, text + (f"\n  likely cause: {printable(failure.hint)}" if failure.hint else "")
     except KeyboardInterrupt:
         raise
-    except BaseException as error:  # noqa: B036 - the learner's code raised or exited: report it, keep running
+    except BaseException as error:  # the learner's code raised or exited: report it, keep running
         return False, f"FAIL {name}: your code {raised_text(error)}"
     # Wrapped so that the verdict fits a notebook's output area without scrolling sideways.
     return True, textwrap.fill(f"PASS {name}: {summary}", width=100, subsequent_indent="  ")
