@@ -31,9 +31,8 @@ def check_writable(path, role: str = "output file") -> Path:
     existing = next((p for p in path.parents if p.exists()), Path("."))
     if not existing.is_dir():
         raise ValueError(f"cannot write {role} {path}: {existing} is a file, not a folder")
-    if not os.access(existing, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"cannot write {role} {path}: no write permission on "
-                         f"{path if path.exists() else existing}")
+    if not os.access(existing, os.W_OK):  # the file itself is replaced, so its folder is what must be writable
+        raise ValueError(f"cannot write {role} {path}: no write permission on {existing}")
     return path
 
 
