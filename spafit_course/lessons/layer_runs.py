@@ -12,7 +12,7 @@ from ..runs.tasks import get_task
 from ..runs.train import train_and_evaluate
 from ..tuning.architectures import get_layers, num_layers
 from ..tuning.freezing import freeze_all, unfreeze_head
-from .budget import CONTROL, lesson_row, majority_rate, run_at_budget, shared_run
+from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, run_at_budget, shared_run
 
 
 def probe_sentences(profile: Profile, train_size: int = 800, test_size: int | None = None):
@@ -90,6 +90,7 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
     """
     from ..runs.models import meta_model
 
+    lesson_profile(profile, seed)  # a bad profile or seed fails before the model is built
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
     ks = (1, layers // 3, 2 * layers // 3) if ks is None else ks

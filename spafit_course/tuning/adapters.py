@@ -25,6 +25,7 @@ from torch import nn
 
 from .architectures import num_layers
 from .heads import HEADS, head_of
+from .atomic import atomic_files, check_folder
 from .lora import lora_modules
 from .quiet import quiet_hf
 from .spafit import SpafitConfig, apply_spafit
@@ -97,6 +98,12 @@ def adapter_files(path) -> tuple[Path, Path]:
     return folder / WEIGHTS_NAME, folder / CONFIG_NAME
 
 
+def check_adapter_folder(path) -> Path:
+    """Refuse, before any work, a folder `save_adapter` could not write into (each error names the path's role)."""
+    return check_folder(path, "an adapter", {WEIGHTS_NAME: "the adapter's weights",
+                                             CONFIG_NAME: "the adapter's description"})
+
+
 def adapter_size_bytes(path) -> int:
     """Bytes on disk of the adapter at `path`: its safetensors file plus its JSON config."""
     files = [f for f in adapter_files(path) if f.is_file()]
@@ -138,7 +145,7 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
     if not tensors:
         raise ValueError("no parameter of this model trains (requires_grad), so the adapter would be empty")
 
-    folder = Path(path)
+    folder = check_adapter_folder(path)
     weights, config_file = adapter_files(folder)
     info = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
@@ -153,9 +160,10 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
     twin = _fresh_twin(model)
     if twin is not None:  # the dry run load_adapter will make, so an adapter that saves also loads
         check_tensors_fit(tensors, _spafit_shapes(twin, config), folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(weights), metadata={"format": "pt"})
-    config_file.write_text(json.dumps(info, indent=2) + "\n")
+    # both files are complete before either replaces the previous adapter's, so a failed save leaves it loadable
+    with atomic_files(weights, config_file) as (new_weights, new_config):
+        save_file(tensors, str(new_weights), metadata={"format": "pt"})
+        new_config.write_text(json.dumps(info, indent=2) + "\n")
     return folder
 
 
@@ -163,6 +171,8 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
 
 def read_adapter_config(path) -> dict:
     """The adapter's JSON config, or a clear error: missing folder or files, unreadable JSON, foreign format."""
+    if path is None or str(path) == "":
+        raise FileNotFoundError("the adapter path is empty; give the adapter's folder")
     weights, config_file = adapter_files(path)
     if not Path(path).is_dir():
         raise FileNotFoundError(f"no adapter folder at {path}")
@@ -290,6 +300,8 @@ def merge_adapter(model: nn.Module) -> nn.Module:
     result is a plain transformers model with no extra matrix products, which `save_pretrained` can write and
     any code can run. The logits stay the same. It cannot be unmerged: keep the adapter to train further.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"merge_adapter needs a model (an nn.Module), got {type(model).__name__}")
     for name, module in lora_modules(model).items():
         module.merge()
         parent_name, _, child = name.rpartition(".")

@@ -7,7 +7,8 @@ import numpy as np
 from ...runs.models import KNOWN_CONFIGS, tiny_config
 from ...tuning.closed_form import bias_params_per_layer, closed_form_count, head_params, lora_params_per_layer
 from ...tuning.spafit import SpafitConfig, layer_groups
-from .tools import CheckFailed
+from ...runs.overrides import is_int
+from .tools import CheckFailed, as_number, safe_repr
 
 
 def bert_configs():
@@ -42,7 +43,12 @@ def _count_hint(config, expected: int, got) -> str | None:
 
 
 def check_count(label: str, config, spafit: SpafitConfig, got) -> None:
+    """The learner's count equals the closed form's; a NumPy or tensor integer counts, any other type fails
+    saying an int is expected."""
     expected = closed_form_count(config, spafit).trainable
+    got = as_number(got)
+    if not is_int(got):
+        raise CheckFailed(label, f"an int: {_count_parts(config, spafit)}", f"a {type(got).__name__}: {safe_repr(got)}",
+                          "return the count as an int")
     if got != expected:
-        shown = f"{got:,}" if isinstance(got, (int, np.integer)) else repr(got)
-        raise CheckFailed(label, _count_parts(config, spafit), shown, _count_hint(config, expected, got))
+        raise CheckFailed(label, _count_parts(config, spafit), f"{got:,}", _count_hint(config, expected, got))

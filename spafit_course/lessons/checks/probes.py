@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from ...runs.models import tiny_model
+from ...runs.overrides import is_number
 from ...tuning.spafit import check_boundaries
-from .tools import CheckFailed, compare_tensors, diagnose, learner_check, sample_inputs
+from .tools import CheckFailed, as_list, compare_tensors, diagnose, learner_check, printable, sample_inputs
 
 
 def reference_layer_features(model: nn.Module, input_ids, attention_mask) -> torch.Tensor:
@@ -75,11 +76,15 @@ def check_probe_accuracies(probe_fn):
         features, labels = _probe_data(seed, examples, classes, strengths)
         expected = reference_probe_accuracies(features, labels, n_train)
         got = probe_fn(features, labels, n_train)
-        got_list = [float(v) for v in got] if hasattr(got, "__len__") else got
+        got_list = as_list(got)
         label = f"{classes} classes, fit on the first {n_train} of {examples}, score on the other {examples - n_train}"
-        if not isinstance(got_list, list) or len(got_list) != len(expected):
+        if not isinstance(got_list, list) or not all(is_number(v) for v in got_list):
             raise CheckFailed(f"{label}: one accuracy per row of features (embeddings + layers)",
-                              f"{len(expected)} accuracies", repr(got),
+                              f"a list of {len(expected)} numbers (a tuple or NumPy array works too)",
+                              f"a {type(got).__name__}: {printable(got)}")
+        if len(got_list) != len(expected):
+            raise CheckFailed(f"{label}: one accuracy per row of features (embeddings + layers)",
+                              f"{len(expected)} accuracies", f"{len(got_list)}: {printable(got)}",
                               "row 0 of features is the embeddings: it gets a probe too")
         # within half an example: a probe fit on one example more or fewer is a different answer
         if not np.allclose(got_list, expected, atol=0.5 / (examples - n_train), rtol=0):
@@ -125,8 +130,11 @@ def check_choose_boundaries(choose_fn):
     for accuracies, thresholds in BOUNDARY_CASES:
         kwargs = dict(zip(("low", "high"), thresholds or ()))
         expected = reference_choose_boundaries(accuracies, **kwargs)
-        got = choose_fn(list(accuracies), **kwargs)
-        shown = tuple(got) if isinstance(got, (tuple, list)) else got
+        got = as_list(choose_fn(list(accuracies), **kwargs))
+        if not isinstance(got, list) or len(got) != 2:
+            raise CheckFailed(f"(N1, N2) for accuracies {accuracies}", "a tuple (N1, N2) of two integers (a list or "
+                              "NumPy array works too)", f"a {type(got).__name__}: {printable(got)}")
+        shown = tuple(got)
         if shown != expected:
             rise_to_last = _boundaries(accuracies, *(thresholds or (1 / 3, 2 / 3)), top=accuracies[-1])
             hint = ("the rise is max(a) - a[0], up to the best layer, not to the last one" if shown == rise_to_last

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...runs.models import tiny_model
 from ...tuning.spafit import SpafitConfig, apply_spafit, layer_groups
 from .counting import bert_configs, check_count
-from .tools import (CheckFailed, adapters, check_gradients_reach, compare_names, compare_tensors, learner_check,
-                    logits, sample_inputs, short, trainable_names)
+from .tools import (CheckFailed, adapters, as_list, check_gradients_reach, compare_names, compare_tensors,
+                    learner_check, logits, printable, sample_inputs, short, trainable_names)
 
 
 @learner_check
@@ -15,8 +15,11 @@ def check_layer_groups(groups_fn):
     for layers in range(1, 7):
         for n1 in range(layers + 1):
             for n2 in range(n1, layers + 1):
-                expected, got = layer_groups(layers, n1, n2), groups_fn(layers, n1, n2)
-                got = list(got) if isinstance(got, (list, tuple)) else got
+                expected, got = layer_groups(layers, n1, n2), as_list(groups_fn(layers, n1, n2))
+                if not isinstance(got, list):
+                    raise CheckFailed(f"groups of layers 1..{layers} with N1={n1}, N2={n2}",
+                                      f"a list of {layers} groups (a tuple or NumPy array works too)",
+                                      f"a {type(got).__name__}: {printable(got)}")
                 if got != expected:
                     shifted = [1 if k < n1 else 2 if k < n2 else 3 for k in range(1, layers + 1)]
                     hint = ("layers are numbered 1..L: layer k is frozen when k <= N1" if got == shifted else
