@@ -130,8 +130,9 @@ def add_subcommand(subparsers) -> None:
                     f"margin over the majority rate (a lesson calls a result learning at +{LEARNING_MARGIN}). "
                     "With $SPAFIT_RUN_MEMO set to a folder, results already there are reused.")
     lessons.add_argument("--seeds", type=parse_seeds, default=None,
-                         help=f"comma-separated seeds (default {','.join(map(str, DEFAULT_SEEDS))}; with --record-seeds "
-                              f"{','.join(map(str, SEEDS))}, the ones the lessons read, 42 always included)")
+                         help=f"comma-separated seeds (default {','.join(map(str, DEFAULT_SEEDS))}; with "
+                              f"--record-seeds {','.join(map(str, SEEDS))}, the ones the lessons read, 42 always "
+                              "included)")
     lessons.add_argument("--lessons", type=parse_lessons, default=None,
                          help=f"which lessons' experiments to run (default all: {','.join(LESSON_NAMES)})")
     lessons.add_argument("--profile", choices=list(PROFILES), default=None,
