@@ -46,10 +46,11 @@ def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dic
     return run_at_budget("layer_probes", profile, seed, _layer_probes)
 
 
-def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float) -> dict:
-    """Train only the top or bottom k layers in full (plus the head) and return the lesson row."""
+def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float, task=None) -> dict:
+    """Train only the top or bottom k layers in full (plus the head) and return the lesson row (`task`: the one
+    `data` was prepared for, when not the profile's)."""
     tokenizer, train, evals = data
-    task = get_task(small.task)
+    task = get_task(task or small.task)
     model = load_model(small.model_name, task.num_labels, seed=small.seed, head=small.head)
     layers = get_layers(model)
     freeze_all(model)
