@@ -124,8 +124,10 @@ class CourseApi(SphinxDirective):
         lines = []  # MyST markdown, as the page that holds the directive; autodoc itself writes reStructuredText
         for name in package_modules():
             lines += [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}"]
-            # The package re-exports its modules' functions; those are documented where they are defined.
-            lines += ["```", ""] if name == PACKAGE else ["   :members:", "```", ""]
+            # A package (the top one, a sub-package) re-exports its modules' functions: it gives its docstring,
+            # and each function is documented in the module that defines it.
+            package = hasattr(importlib.import_module(name), "__path__")
+            lines += ["```", ""] if package else ["   :members:", "```", ""]
         container = nodes.container()
         nested_parse_with_titles(self.state, StringList(lines, source="course-api"), container)
         return container.children
