@@ -25,7 +25,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from spafit_course import publish
+from spafit_course.lessons import publish
 
 pytestmark = pytest.mark.book
 
@@ -206,10 +206,10 @@ def test_the_api_reference_documents_every_module(read, site):
         sys.path.remove(str(ROOT / "docs" / "book"))
     api = read["docs/book/api"]
     modules = course_book.package_modules()
-    assert "spafit_course.spafit" in modules and len(modules) > 20
+    assert "spafit_course.tuning.spafit" in modules and len(modules) > 20
     assert {f"module-{m}" for m in modules} <= api.ids
-    assert {"spafit_course.spafit.apply_spafit", "spafit_course.lora.LoRALinear",
-            "spafit_course.explorer.make_explorer"} <= api.ids
+    assert {"spafit_course.tuning.spafit.apply_spafit", "spafit_course.tuning.lora.LoRALinear",
+            "spafit_course.lessons.explorer.make_explorer"} <= api.ids
 
 
 # ---------------------------------------------------------------------------------------------- in a browser
