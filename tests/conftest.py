@@ -50,3 +50,11 @@ def tiny_sizes(monkeypatch):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "standin: runs notebooks under the colab profile on the stand-in Hub")
+
+
+@pytest.fixture(scope="session")
+def record():
+    """The multi-seed record the lessons read (spafit_course/lessons/recorded/seeds-quick.json)."""
+    from spafit_course.lessons.seeds import recorded_seeds
+
+    return recorded_seeds()
