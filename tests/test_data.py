@@ -88,5 +88,5 @@ def test_registries_are_complete():
     assert set(TASKS) == {"cola", "sst2", "mrpc", "qqp", "stsb", "mnli", "qnli", "rte", "wnli", "polarity"}
     assert get_task("SST-2").name == "sst2"
     for profile in PROFILES.values():
-        assert set(profile.learning_rates) == {"full", "bitfit", "lora", "spafit"}
+        assert set(profile.learning_rates) == {"full", "bitfit", "lora", "spafit", "head"}
         assert profile.task in TASKS
