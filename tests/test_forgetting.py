@@ -45,9 +45,11 @@ def test_matched_rank_is_the_closest_count():
     target = sum(layer_budget(hf, run_config(PROFILE, "spafit")[1]))
     rank = matched_rank(PROFILE)
     gaps = {r: abs(sum(layer_budget(hf, uniform_lora(PROFILE, r))) - target) for r in range(1, 33)}
-    assert rank == 4 and gaps[rank] == min(gaps.values())
-    config = uniform_lora(PROFILE, rank)
-    assert (config.n1, config.n2, config.bias_terms, config.alpha / config.r) == (0, 0, "none", 2.0)
+    assert rank == 2 and gaps[rank] == min(gaps.values())
+    config, spafit = uniform_lora(PROFILE, rank), run_config(PROFILE, "spafit")[1]
+    # only the placement differs: SPAFIT's targets, alpha and bias terms, on every layer
+    assert (config.n1, config.n2) == (0, 0)
+    assert (config.targets, config.alpha, config.bias_terms) == (spafit.targets, spafit.alpha, spafit.bias_terms)
 
 
 def test_run_labels_name_their_settings_and_bad_ones_fail():
@@ -55,7 +57,7 @@ def test_run_labels_name_their_settings_and_bad_ones_fail():
     assert (method, config.n1, config.n2, config.r) == ("spafit", 1, 3, 8)
     assert run_config(PROFILE, "full") == ("full", None)
     for bad in ("spafit 2 4", "uniform LoRA r=x", "LoRA"):
-        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use full, bitfit, lora, spafit, "):
+        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use head, full, bitfit, lora, spafit, "):
             run_config(PROFILE, bad)
     with pytest.raises(ValueError, match=r"need 0 <= N1 <= N2 <= L"):
         run_config(PROFILE, "spafit N1=4 N2=2")
