@@ -5,7 +5,6 @@ Each test names the sentence it holds; "about N points" is held to within a poin
 
 import pytest
 
-from spafit_course.lessons.checks import reference_choose_boundaries
 from spafit_course.lessons.layer_runs import boundaries_from_probe_curve
 from spafit_course.lessons.seeds import difference, seed_scores
 from spafit_course.lessons.stats import mean_and_se, paired_difference
@@ -199,10 +198,11 @@ def test_the_curve_rises_about_3_5_points_to_its_best_layer(curve):
     assert abs(max(curve) - curve[0] - 0.035) <= 0.005
 
 
-def test_the_check_and_the_lesson_share_one_rule(record):
-    # exercise 3.3's check and the lesson apply the same implementation
-    for seed in record["seeds"]:
-        curve = record["results"][PROBES][str(seed)]["mean"]
-        assert reference_choose_boundaries(curve) == boundaries_from_probe_curve(curve)
-    assert boundaries_from_probe_curve([0.5, 0.5, 0.5]) == (2, 2)  # no rise: nothing to adapt
+def test_the_rule_as_the_lesson_states_it():
+    # "Freeze the layers before the first one that reaches a third of the rise (N1 of them), ... before the first
+    # one that reaches two thirds train their biases only (up to N2, never below N1) ... If the curve never rises,
+    # N1 = N2 = L."
+    assert boundaries_from_probe_curve([0.5, 0.5, 0.5]) == (2, 2)
     assert boundaries_from_probe_curve([0.60, 0.61, 0.66, 0.74, 0.80, 0.82, 0.83]) == (2, 3)
+    assert boundaries_from_probe_curve([0.50, 0.58, 0.66, 0.80, 0.74, 0.70, 0.62]) == (1, 2)  # rise to the best
+    assert boundaries_from_probe_curve([0.55, 0.90, 0.91]) == (0, 0)
