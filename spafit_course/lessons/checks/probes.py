@@ -96,24 +96,11 @@ def check_probe_accuracies(probe_fn):
 
 
 def reference_choose_boundaries(accuracies, low: float = 1 / 3, high: float = 2 / 3) -> tuple[int, int]:
-    """Lesson 03's rule: N1, N2 from probe accuracies a[0] (embeddings), a[1..L].
+    """Lesson 03's rule: N1, N2 from probe accuracies a[0] (embeddings), a[1..L] (`boundaries_from_probe_curve`,
+    the one implementation the lesson and this check share)."""
+    from ..layer_runs import boundaries_from_probe_curve
 
-    With progress p[k] = (a[k] - a[0]) / (max(a) - a[0]): layers before the first one reaching `low` are frozen
-    (N1 of them), layers before the first one reaching `high` train biases (up to N2), the rest get LoRA.
-    No rise at all means nothing to adapt: N1 = N2 = L.
-    """
-    a = [float(v) for v in accuracies]
-    return _boundaries(a, low, high, top=max(a))
-
-
-def _boundaries(a: list[float], low: float, high: float, top: float) -> tuple[int, int]:
-    layers, rise = len(a) - 1, top - a[0]
-    if rise <= 0:
-        return layers, layers
-    progress = [(v - a[0]) / rise for v in a]
-    n1 = next((k for k in range(1, layers + 1) if progress[k] >= low), layers + 1) - 1
-    n2 = next((k for k in range(1, layers + 1) if progress[k] >= high), layers + 1) - 1
-    return n1, max(n1, n2)
+    return boundaries_from_probe_curve(accuracies, low, high)
 
 
 # accuracies (embeddings first) and the thresholds: flat, steep, falling after a peak, custom thresholds
@@ -136,7 +123,10 @@ def check_choose_boundaries(choose_fn):
                               "NumPy array works too)", f"a {type(got).__name__}: {printable(got)}")
         shown = tuple(got)
         if shown != expected:
-            rise_to_last = _boundaries(accuracies, *(thresholds or (1 / 3, 2 / 3)), top=accuracies[-1])
+            from ..layer_runs import boundaries_from_probe_curve
+
+            rise_to_last = boundaries_from_probe_curve(accuracies, *(thresholds or (1 / 3, 2 / 3)),
+                                                       top=accuracies[-1])
             hint = ("the rise is max(a) - a[0], up to the best layer, not to the last one" if shown == rise_to_last
                     else "use the low and high passed in, not fixed thresholds" if thresholds else None)
             raise CheckFailed(f"(N1, N2) for accuracies {accuracies}" + (f", low={thresholds[0]}, high={thresholds[1]}"
