@@ -29,7 +29,7 @@ def standin_hub(standin_hub_folder, monkeypatch):
 
 
 TINY_SIZES = {"SPAFIT_TRAIN_SIZE": "16", "SPAFIT_EVAL_SIZE": "8", "SPAFIT_BATCH_SIZE": "8",
-              "SPAFIT_MAX_LENGTH": "32", "SPAFIT_EPOCHS": "1"}
+              "SPAFIT_MAX_LENGTH": "32", "SPAFIT_EPOCHS": "1", "SPAFIT_SEEDS": "42,43"}
 
 
 @pytest.fixture

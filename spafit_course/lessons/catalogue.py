@@ -25,12 +25,12 @@ def lesson_seeds(experiment: str, profile=None, path=None) -> dict:
     """A record (`seeds.recorded_seeds`'s shape) holding `experiment` for every seed of `SEEDS`.
 
     On the profile the package's record was made with (the quick profile), that record, which a test holds to
-    the code by rerunning seed 42; on any other profile (a GPU on Colab) the experiment runs here, seed by seed.
+    the code by rerunning seed 42; on any other profile (a GPU on Colab) the experiment runs here, seed by seed
+    (`$SPAFIT_SEEDS`, e.g. "42,43", runs fewer: at least two, 42 first).
     """
     from dataclasses import asdict
 
     from ..runs.profiles import get_profile
-    from .budget import SEEDS
     from .seeds import RECORDED_SEEDS, recorded_seeds
 
     profile = profile or get_profile()
@@ -38,8 +38,25 @@ def lesson_seeds(experiment: str, profile=None, path=None) -> dict:
     if record["profile"] == json.loads(json.dumps(asdict(profile), default=list)):
         return record
     run = RECORDED_EXPERIMENTS[experiment]
-    return {"seeds": list(SEEDS), "profile": asdict(profile),
-            "results": {experiment: {str(seed): run(profile, seed) for seed in SEEDS}}}
+    seeds = live_seeds()
+    return {"seeds": seeds, "profile": asdict(profile),
+            "results": {experiment: {str(seed): run(profile, seed) for seed in seeds}}}
+
+
+def live_seeds() -> list[int]:
+    """The seeds a lesson runs itself: `SEEDS`, or `$SPAFIT_SEEDS` (comma-separated, at least two, 42 first)."""
+    import os
+
+    from .budget import SEEDS
+
+    text = os.environ.get("SPAFIT_SEEDS", "").strip()
+    if not text:
+        return list(SEEDS)
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) < 2 or not all(p.isdigit() for p in parts) or parts[0] != "42" or len(set(parts)) != len(parts):
+        raise ValueError(f"SPAFIT_SEEDS must be at least two distinct whole numbers, 42 first, like 42,43; "
+                         f"got {text!r}")
+    return [int(p) for p in parts]
 
 
 def lesson_result(experiment: str, profile=None) -> dict:

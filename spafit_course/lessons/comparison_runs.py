@@ -62,7 +62,7 @@ def comparison_result(rows, profile: Profile, data=None) -> dict:
     """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
     data = data or prepared_data(profile)
     return {"majority": majority_rate(data[2], profile.task), "train_size": len(data[1]),
-            "train_pooler": profile.train_pooler, "rows": [lesson_row(r, r["method"]) for r in rows]}
+            "head": profile.head, "rows": [lesson_row(r, r["method"]) for r in rows]}
 
 
 def check_record_environment(environ=None) -> None:
