@@ -31,6 +31,8 @@ def test_verdict_follows_the_interval():
     assert clear.excludes_zero
     assert verdict("SPAFIT", "BitFit", clear).startswith("SPAFIT scores higher than BitFit, by about 2.7 points")
     assert verdict("BitFit", "SPAFIT", paired_difference(B, A)).startswith("SPAFIT scores higher than BitFit")
+    # turned round, the numbers in brackets turn round with the names
+    assert verdict("BitFit", "SPAFIT", paired_difference(B, A)) == verdict("SPAFIT", "BitFit", clear)
     mixed = paired_difference([0.70, 0.72, 0.69, 0.73, 0.71], [0.71, 0.70, 0.70, 0.72, 0.70])
     assert not mixed.excludes_zero
     assert "no difference detectable at this budget" in verdict("LoRA", "SPAFIT", mixed)

@@ -81,5 +81,8 @@ def verdict(name_a: str, name_b: str, difference: PairedDifference) -> str:
     if not difference.excludes_zero:
         return (f"{name_a} and {name_b}: no difference detectable at this budget "
                 f"({difference})")
-    higher, lower = (name_a, name_b) if difference.mean > 0 else (name_b, name_a)
-    return f"{higher} scores higher than {lower}, by about {abs(difference.mean) * 100:.1f} points ({difference})"
+    if difference.mean < 0:  # say it the other way round, with the difference that way round too
+        name_a, name_b = name_b, name_a
+        difference = PairedDifference(-difference.mean, -difference.high, -difference.low, difference.lower,
+                                      difference.higher, difference.n)
+    return f"{name_a} scores higher than {name_b}, by about {difference.mean * 100:.1f} points ({difference})"
