@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from ..tuning.atomic import write_text
 from ..tuning.params import format_table
 from .budget import CONTROL, SEEDS
 from .results import trained_results
@@ -20,21 +20,6 @@ from .stats import mean_and_se, paired_difference, verdict
 
 #: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
 RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
-
-
-def write_json_atomically(data, path) -> Path:
-    """Write JSON to a temporary file beside `path`, then move it into place: a failure leaves the old file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(data, indent=1, default=list) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def one_seed(experiments: dict, profile, seed: int, threads: int | None = None, on_result=None) -> dict:
@@ -85,7 +70,7 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     record = {"made": f"recorded {datetime.date.today().isoformat()} by `spafit-course lessons --record-seeds` on "
                       f"{os.cpu_count()} CPU cores ({threads}), torch {torch.__version__}, {platform.machine()}",
               "profile": asdict(profile), "seeds": list(seeds), "results": results}
-    write_json_atomically(record, path)
+    write_text(path, json.dumps(record, indent=1, default=list) + "\n")  # a failure leaves the old record
     return record
 
 
