@@ -18,11 +18,14 @@ from spafit_course.runs.models import model_config
 PROFILE = lesson_profile()
 
 
-def test_cka_is_one_for_rotations_and_scalings_and_low_for_noise():
+def test_cka_is_one_for_rotations_and_one_scale_and_low_for_noise():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 16))
     rotation, _ = np.linalg.qr(rng.normal(size=(16, 16)))
     assert linear_cka(x, 3.0 * x @ rotation + 5.0) == pytest.approx(1.0)
+    # lesson 06: a stretch that scales some directions more than others is drift to CKA (a linear probe would
+    # not notice it)
+    assert linear_cka(x, x * np.array([10.0] + [1.0] * 15)) < 0.9
     assert linear_cka(x, rng.normal(size=(200, 16))) < 0.2
     assert drift_by_layer([x, x], [x, rng.normal(size=(200, 16))])[0] == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match=r"same n, got shapes \(200, 16\) and \(100, 16\)"):
@@ -45,9 +48,11 @@ def test_matched_rank_is_the_closest_count():
     target = sum(layer_budget(hf, run_config(PROFILE, "spafit")[1]))
     rank = matched_rank(PROFILE)
     gaps = {r: abs(sum(layer_budget(hf, uniform_lora(PROFILE, r))) - target) for r in range(1, 33)}
-    assert rank == 4 and gaps[rank] == min(gaps.values())
-    config = uniform_lora(PROFILE, rank)
-    assert (config.n1, config.n2, config.bias_terms, config.alpha / config.r) == (0, 0, "none", 2.0)
+    assert rank == 2 and gaps[rank] == min(gaps.values())
+    config, spafit = uniform_lora(PROFILE, rank), run_config(PROFILE, "spafit")[1]
+    # LoRA plus biases in every layer, with SPAFIT's alpha and bias terms: only the placement (and rank) differ
+    assert (config.n1, config.n2) == (0, 0)
+    assert (config.bias_terms, config.alpha, config.targets) == (spafit.bias_terms, spafit.alpha, spafit.targets)
 
 
 def test_run_labels_name_their_settings_and_bad_ones_fail():
@@ -55,7 +60,7 @@ def test_run_labels_name_their_settings_and_bad_ones_fail():
     assert (method, config.n1, config.n2, config.r) == ("spafit", 1, 3, 8)
     assert run_config(PROFILE, "full") == ("full", None)
     for bad in ("spafit 2 4", "uniform LoRA r=x", "LoRA"):
-        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use full, bitfit, lora, spafit, "):
+        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use head, full, bitfit, lora, spafit, "):
             run_config(PROFILE, bad)
     with pytest.raises(ValueError, match=r"need 0 <= N1 <= N2 <= L"):
         run_config(PROFILE, "spafit N1=4 N2=2")

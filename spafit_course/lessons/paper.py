@@ -43,22 +43,20 @@ WHERE = {
 LIMITATIONS = (
     "weaker than full fine-tuning on the single-sentence tasks (CoLA, SST-2)",
     "the best boundaries N1 and N2 depend on the model, the data and the task, and must be found by experiment",
-    "little work ties layers to kinds of linguistic knowledge; the premise rests on earlier probing studies",
+    "little earlier work associates particular layers with particular kinds of linguistic knowledge",
 )
 
 #: The questions the paper leaves open (its discussion of future work).
 OPEN_QUESTIONS = (
     "which stratification is best for other architectures, model sizes and tasks",
     "whether SPAFIT carries over to harder, generative tasks such as summarisation",
-    "whether different layers really hold different kinds of linguistic knowledge, and why they need different "
-    "amounts of adaptation",
+    "whether layers hold distinct kinds of linguistic knowledge, and why they need different adaptation",
 )
 
 #: This course's own proposals (not the paper's), and the lesson that runs each.
 COURSE_SUGGESTIONS = (
-    ("spread SPAFIT's trainable budget evenly over all layers at the same rank settings: does placement matter?",
-     "lesson 06"),
-    ("choose the boundaries on a validation split and score the choice once on a test split", "lesson 05"),
+    ("give the same trainable budget to every layer evenly: does SPAFIT's placement matter?", "lesson 06"),
+    ("choose the boundaries on a validation split, score the choice once on a test split", "lesson 05"),
     ("put every method beside a head-only control trained on the same data", "lessons 01-06"),
 )
 
