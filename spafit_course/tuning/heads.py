@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 
 import torch
 from torch import nn
@@ -99,8 +100,6 @@ class MeanPoolingClassifier(PreTrainedModel):
 
 
 def _init_parameters(cls) -> set:
-    import inspect
-
     return set(inspect.signature(cls.__init__).parameters)
 
 
@@ -120,10 +119,10 @@ def mean_pooling_class(config) -> type:
 
 def build_classifier(config, head: str | None = None) -> nn.Module:
     """A randomly initialised sequence classifier with the given head (default: the config's own)."""
-    head = check_head(head or head_of_config(config))
-    if head == "mean":
+    config = with_head(config, head or head_of_config(config))  # a copy: the model may edit its own config
+    if head_of_config(config) == "mean":
         return mean_pooling_class(config)(config)
-    return AutoModelForSequenceClassification.from_config(with_head(config, "cls"))
+    return AutoModelForSequenceClassification.from_config(config)
 
 
 def load_classifier(path: str, config, head: str | None = None) -> nn.Module:
