@@ -16,7 +16,7 @@ from spafit_course.lessons import budget, checks, comparison_runs
 from spafit_course.lessons.bitfit_runs import bitfit_and_full
 from spafit_course.lessons.comparison_runs import boundary_sweep
 from spafit_course.lessons.explorer import explorer_counts, make_explorer, row_problem
-from spafit_course.lessons.forgetting_runs import budget_ablation, forgetting, n1_sweep, polarity_run
+from spafit_course.lessons.forgetting_runs import budget_ablation, forgetting, polarity_run
 from spafit_course.lessons.layer_runs import layer_probes, top_k_layers
 from spafit_course.lessons.lora_runs import lora_ranks
 from spafit_course.lessons.spafit_runs import four_methods
@@ -114,7 +114,7 @@ def test_an_unknown_profile_variable_is_named(monkeypatch):
 # --- lesson experiments --------------------------------------------------------------------------------------------
 
 LESSON_EXPERIMENTS = [bitfit_and_full, lora_ranks, layer_probes, top_k_layers, four_methods, boundary_sweep,
-                      polarity_run, forgetting, budget_ablation, n1_sweep]
+                      polarity_run, forgetting, budget_ablation]
 BAD_SEEDS = [(-1, "got -1"), (2 ** 32, "got 4294967296"), ("42", "got '42'"), (1.5, "got 1.5"), (True, "got True")]
 
 
