@@ -11,13 +11,18 @@ cause; it returns nothing, so a check cell shows its verdict once. An exception 
 with the package's version when an exercise is not solved yet. One module per lesson's practice notebook.
 """
 
-from .bitfit import ATTENTION_TARGETS, attention_bias_names, check_attention_biases, check_bitfit, check_bitfit_count
+from .bitfit import (check_bias_movement, check_key_bias_prediction, check_movement_reading, check_train_only_biases,
+                     check_trained_logits, reference_bias_movement, reference_train_only_biases,
+                     reference_trained_logits)
 from .counting import bert_configs
 from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
 from .probes import (BOUNDARY_CASES, PROBE_CASES, check_choose_boundaries, check_layer_features,
                      check_probe_accuracies, reference_choose_boundaries, reference_layer_features,
                      reference_probe_accuracies)
 from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
+from .answers import Option, answer_check, try_run
+from .setup import (check_embedding_prediction, check_embedding_share, check_head_scores, check_readout_claim,
+                    check_spread_prediction, reference_embedding_share, reference_head_scores)
 from .tools import CheckFailed, captured, passes, trainable_names, use_or_reference
 
 __all__ = ["CheckFailed", "captured", "passes", "use_or_reference", "trainable_names", "check_attention_biases",

@@ -1,0 +1,204 @@
+"""Small, fast experiments for the practice notebooks (solutions/ and exercises/, lessons 00-06).
+
+A lesson trains at its budget (1,000 snippets, 63 steps of 16); a practice notebook must run in about a minute on
+a laptop CPU, so its experiments use what is cheap:
+
+- the frozen checkpoint's features of one fixed pool of snippets (`snippet_pool`): every layer's mean of the
+  tokens and the top layer's [CLS] vector, computed once and kept in `$SPAFIT_RUN_MEMO` when that is set, so a
+  probe (the head-only control) fits in a fraction of a second and can be refitted on many samples (`draw`);
+- a few training steps on the course model with lesson 00's loop (`training_batches`, `train_steps`), or a short
+  run of the package's trainer at a small budget (`small_profile`, `train_and_score`);
+- tiny randomly initialised models, for what holds on any BERT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..runs.data import load_task_data, subsample
+from ..runs.experiments import prepared_data
+from ..runs.models import load_model, load_tokenizer
+from ..runs.profiles import Profile, get_profile
+from ..runs.tasks import get_task, on_validation
+from ..runs.train import train_and_evaluate
+from ..tuning.methods import prepare_model
+
+#: The pool every probe experiment draws from: snippets of each split of the profile's task (seed 0).
+POOL_SIZES = {"train": 500, "validation": 300, "test": 300}
+
+
+def model_for(profile: Profile, num_labels: int = 2):
+    """A fresh copy of the profile's model with its task head, initialised with the profile's seed."""
+    extra = {"head": profile.head} if hasattr(profile, "head") else {}  # the head the profile reads, where it names one
+    return load_model(profile.model_name, num_labels, seed=profile.seed, **extra)
+
+
+def control_model(profile: Profile, num_labels: int = 2):
+    """The profile's model with only its task head trainable: the head-only control (N1 = N2 = L)."""
+    return prepare_model(model_for(profile, num_labels), "head", profile)
+
+
+def _pool_path(key: dict) -> Path | None:
+    folder = os.environ.get("SPAFIT_RUN_MEMO")
+    if not folder:
+        return None
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return Path(folder) / f"practice_pool-{digest}.npz"
+
+
+_POOLS: dict[str, dict] = {}
+
+
+def snippet_pool(profile: Profile | None = None, sizes: dict | None = None) -> dict[str, dict]:
+    """{split: {"mean": (L + 1, n, hidden), "cls": (n, hidden), "labels": (n,)}} of the frozen checkpoint.
+
+    "mean" holds every layer's mean of the real tokens (row 0: the embeddings), "cls" the top layer's [CLS]
+    vector. The snippets are the first `sizes[split]` of each split after a shuffle with seed 0, the same on every
+    machine; the features are computed once per process, and kept in `$SPAFIT_RUN_MEMO` when it names a folder.
+    """
+    from ..runs.probes import layer_features
+
+    profile = profile or get_profile()
+    sizes = dict(POOL_SIZES if sizes is None else sizes)
+    key = {"model": profile.model_name, "task": profile.task, "max_length": profile.max_length, "sizes": sizes}
+    name = json.dumps(key, sort_keys=True)
+    if name in _POOLS:
+        return _POOLS[name]
+    path = _pool_path(key)
+    if path is not None and path.exists():
+        with np.load(path) as stored:
+            pool = {split: {part: stored[f"{split}/{part}"] for part in ("mean", "cls", "labels")} for split in sizes}
+    else:
+        task = get_task(profile.task)
+        data = load_task_data(task)
+        model, tokenizer = load_model(profile.model_name, task.num_labels, seed=0), load_tokenizer(profile.model_name)
+        pool = {}
+        for split, size in sizes.items():
+            rows = subsample(data[split], size, seed=0)
+            texts, labels = rows[task.text_fields[0]], np.array(rows["label"])
+            order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths batch with less padding
+            cls, mean = layer_features(model, tokenizer, [texts[i] for i in order], profile.max_length)
+            back = np.argsort(order, kind="stable")
+            pool[split] = {"mean": mean[:, back].astype(np.float32), "cls": cls[-1][back].astype(np.float32),
+                           "labels": labels}
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, **{f"{split}/{part}": value for split, parts in pool.items()
+                              for part, value in parts.items()})
+    _POOLS[name] = pool
+    return pool
+
+
+def draw(n: int, size: int, seed: int) -> np.ndarray:
+    """`size` distinct rows out of `n`, a different sample for every seed (the same one for the same seed)."""
+    if not 0 < size <= n:
+        raise ValueError(f"size must be between 1 and {n}, got {size}")
+    return np.random.default_rng(seed).choice(n, size=size, replace=False)
+
+
+def small_profile(profile: Profile | None = None, train_size: int = 320, eval_size: int = 300,
+                  seed: int | None = None) -> Profile:
+    """The lessons' profile (batches of 16) at a practice budget: `train_size` snippets, `eval_size` to score."""
+    from .budget import lesson_profile
+
+    return lesson_profile(profile, seed).with_overrides(train_size=train_size, eval_size=eval_size)
+
+
+def training_batches(profile: Profile, steps: int, seed: int = 0, batch_size: int = 16) -> list[dict]:
+    """`steps` padded batches of training snippets (input_ids, attention_mask, labels), the same for a seed."""
+    task = get_task(profile.task)
+    rows = subsample(load_task_data(task)["train"], steps * batch_size, seed)
+    return [snippet_batch(profile, rows[start:start + batch_size][task.text_fields[0]],
+                          rows[start:start + batch_size]["label"])
+            for start in range(0, steps * batch_size, batch_size)]
+
+
+def snippet_batch(profile: Profile, texts, labels=None) -> dict:
+    """One padded batch of the profile's tokenizer (and labels, when given)."""
+    batch = dict(load_tokenizer(profile.model_name)(list(texts), padding=True, truncation=True,
+                                                    max_length=profile.max_length, return_tensors="pt"))
+    if labels is not None:
+        batch["labels"] = torch.as_tensor(list(labels))
+    return batch
+
+
+def eval_batch(profile: Profile, size: int = 100, split: str | None = None) -> dict:
+    """One batch of `size` evaluation snippets (the profile's reported split unless another is named)."""
+    task = get_task(profile.task)
+    rows = subsample(load_task_data(task)[split or task.eval_splits[0]], size, seed=0)
+    return snippet_batch(profile, rows[task.text_fields[0]], rows["label"])
+
+
+def train_steps(model, batches, lr: float, optimizer: str = "adam") -> list[float]:
+    """Lesson 00's loop over `batches`, one optimizer step each, on the parameters that train; the losses.
+
+    `optimizer` is "adam" (AdamW without weight decay, as the course's trainer) or "sgd" (plain gradient steps).
+    Dropout stays off, so the same start and batches give the same model.
+    """
+    params = [p for p in model.parameters() if p.requires_grad]
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    opt = (torch.optim.AdamW(params, lr=lr, weight_decay=0.0) if optimizer == "adam"
+           else torch.optim.SGD(params, lr=lr))
+    model.eval()  # no dropout: the runs differ only in what trains
+    losses = []
+    for batch in batches:
+        loss = model(**batch).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+@torch.no_grad()
+def logits(model, batch) -> torch.Tensor:
+    """The model's logits on one batch (labels ignored), in eval mode."""
+    model.eval()
+    return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+
+
+def small_data(profile: Profile, validation: bool = False):
+    """`prepared_data` of the profile: tokenizer, training set and the reported split (or the validation split)."""
+    task = on_validation(profile.task) if validation else get_task(profile.task)
+    return prepared_data(profile, task)
+
+
+@torch.no_grad()
+def correct_answers(model, tokenizer, dataset, batch_size: int = 64) -> np.ndarray:
+    """1 for every snippet of a tokenised split the model labels right, else 0, in the split's order."""
+    from transformers import DataCollatorWithPadding
+
+    collate = DataCollatorWithPadding(tokenizer)
+    model.eval()
+    device = next(model.parameters()).device
+    right = []
+    for start in range(0, len(dataset), batch_size):
+        batch = collate([dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]).to(device)
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        right.append((out.argmax(-1) == batch["labels"]).long().cpu().numpy())
+    return np.concatenate(right)
+
+
+def train_and_score(model, profile: Profile, data, learning_rate: float) -> dict:
+    """Train a prepared `model` with the package's trainer on `data` (`small_data`), then score every snippet of
+    its evaluation split: {"score", "correct" (1/0 per snippet), "trainable", "split", "model"}."""
+    tokenizer, train, evals = data
+    split, dataset = next(iter(evals.items()))
+    result = train_and_evaluate(model, tokenizer, profile.task, train, {}, learning_rate, profile.epochs,
+                                profile.batch_size, profile.seed, progress=False)
+    correct = correct_answers(model, tokenizer, dataset)
+    return {"score": float(correct.mean()), "correct": correct.tolist(), "trainable": result.trainable,
+            "split": split, "model": model}
+
+
+def profile_key(profile: Profile) -> dict:
+    """A profile as plain data (for messages and memo keys)."""
+    return asdict(profile)
