@@ -497,7 +497,7 @@ def test_use_or_reference_falls_back_with_a_note(capsys):
     assert chosen is layer_groups
     out = capsys.readouterr().out
     assert out == ("note: raise_not_implemented does not pass its check yet; "
-                   "the cells below use the package's layer_groups instead\n")
+                   "from here on this notebook uses layer_groups instead\n")
 
 
 def test_wrong_answer_message_names_numbers():

@@ -202,3 +202,38 @@ def train_and_score(model, profile: Profile, data, learning_rate: float) -> dict
 def profile_key(profile: Profile) -> dict:
     """A profile as plain data (for messages and memo keys)."""
     return asdict(profile)
+
+
+def low_rank_update(size: int = 32, rank: int = 4, seed: int = 0):
+    """A frozen `size` x `size` Linear and an update ΔW of exactly this rank, for LoRA to learn (lesson 02's
+    practice): the target layer computes base(x) + x ΔWᵀ."""
+    from torch import nn
+
+    torch.manual_seed(seed)
+    base = nn.Linear(size, size)
+    generator = torch.Generator().manual_seed(seed)
+    delta = torch.randn(size, rank, generator=generator) @ torch.randn(rank, size, generator=generator) / size ** 0.5
+    return base, delta
+
+
+def fit_update(lora_class, base, delta, r: int, alpha: float, steps: int = 300, lr: float = 1e-2,
+               seed: int = 0) -> float:
+    """Train a LoRA of rank r (scale alpha / r) on a copy of `base` to add `delta`, with Adam on random inputs;
+    return the relative (Frobenius) error of the learned update (alpha / r) B A against delta: 0 is a perfect fit,
+    1 no better than nothing.
+    `lora_class` is LoRALinear or your own class from exercise 2.1."""
+    import copy
+
+    torch.manual_seed(seed)
+    layer = lora_class(copy.deepcopy(base), r=r, alpha=alpha)
+    optimizer = torch.optim.Adam([layer.lora_A, layer.lora_B], lr=lr)
+    generator = torch.Generator().manual_seed(seed + 1)
+    for _ in range(steps):
+        x = torch.randn(64, base.in_features, generator=generator)
+        loss = (layer(x) - base(x) - x @ delta.T).square().mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    with torch.no_grad():  # the learned update itself against delta (what random inputs measure on average)
+        learned = layer.scaling * layer.lora_B @ layer.lora_A
+        return float((learned - delta).norm() / delta.norm())

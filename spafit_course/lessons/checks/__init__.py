@@ -21,6 +21,8 @@ from .probes import (BOUNDARY_CASES, PROBE_CASES, check_choose_boundaries, check
                      reference_probe_accuracies)
 from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
 from .answers import Option, answer_check, try_run
+from .rank import (ALPHA_SETTINGS, alpha_for, check_alpha_prediction, check_best_error, check_rank_prediction,
+                   check_rank_reading, reference_alpha_errors, reference_best_error)
 from .setup import (check_embedding_prediction, check_embedding_share, check_head_scores, check_readout_claim,
                     check_spread_prediction, reference_embedding_share, reference_head_scores)
 from .tools import CheckFailed, captured, passes, trainable_names, use_or_reference

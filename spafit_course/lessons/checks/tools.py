@@ -198,5 +198,5 @@ def use_or_reference(learner, reference, check):
         return learner
     name = getattr(reference, "__qualname__", repr(reference))
     print(f"note: {getattr(learner, '__name__', 'your answer')} does not pass its check yet; "
-          f"the cells below use the package's {name} instead")
+          f"from here on this notebook uses {name} instead")
     return reference
