@@ -56,18 +56,24 @@ def _pool_path(key: dict) -> Path | None:
 _POOLS: dict[str, dict] = {}
 
 
-def snippet_pool(profile: Profile | None = None, sizes: dict | None = None) -> dict[str, dict]:
+def snippet_pool(profile: Profile | None = None, sizes: dict | None = None, weights: str = "pretrained"
+                 ) -> dict[str, dict]:
     """{split: {"mean": (L + 1, n, hidden), "cls": (n, hidden), "labels": (n,)}} of the frozen checkpoint.
 
     "mean" holds every layer's mean of the real tokens (row 0: the embeddings), "cls" the top layer's [CLS]
     vector. The snippets are the first `sizes[split]` of each split after a shuffle with seed 0, the same on every
     machine; the features are computed once per process, and kept in `$SPAFIT_RUN_MEMO` when it names a folder.
+    `weights="random"` reads the same snippets with a randomly initialised model of the same shape and tokenizer
+    instead (seed 0): a control for what pretraining put into the features.
     """
     from ..runs.probes import layer_features
 
     profile = profile or get_profile()
     sizes = dict(POOL_SIZES if sizes is None else sizes)
-    key = {"model": profile.model_name, "task": profile.task, "max_length": profile.max_length, "sizes": sizes}
+    if weights not in ("pretrained", "random"):
+        raise ValueError(f"weights must be 'pretrained' or 'random', got {weights!r}")
+    key = {"model": profile.model_name, "task": profile.task, "max_length": profile.max_length, "sizes": sizes,
+           "weights": weights}
     name = json.dumps(key, sort_keys=True)
     if name in _POOLS:
         return _POOLS[name]
@@ -78,7 +84,9 @@ def snippet_pool(profile: Profile | None = None, sizes: dict | None = None) -> d
     else:
         task = get_task(profile.task)
         data = load_task_data(task)
-        model, tokenizer = load_model(profile.model_name, task.num_labels, seed=0), load_tokenizer(profile.model_name)
+        model = (load_model(profile.model_name, task.num_labels, seed=0) if weights == "pretrained"
+                 else random_model(profile.model_name, task.num_labels))
+        tokenizer = load_tokenizer(profile.model_name)
         pool = {}
         for split, size in sizes.items():
             rows = subsample(data[split], size, seed=0)
@@ -94,6 +102,35 @@ def snippet_pool(profile: Profile | None = None, sizes: dict | None = None) -> d
                               for part, value in parts.items()})
     _POOLS[name] = pool
     return pool
+
+
+def random_model(name: str, num_labels: int = 2, seed: int = 0):
+    """A model of `name`'s shape with random weights (its config, no checkpoint): the control of exercise 3.4."""
+    from transformers import AutoModelForSequenceClassification
+
+    from ..runs.models import model_config
+    from ..tuning.quiet import quiet_hf
+
+    torch.manual_seed(seed)
+    with quiet_hf():
+        return AutoModelForSequenceClassification.from_config(model_config(name, num_labels)).eval()
+
+
+def boundaries_from_curve(accuracies, low: float = 1 / 3, high: float = 2 / 3) -> tuple[int, int]:
+    """Lesson 03's rule of thumb: (N1, N2) from probe accuracies a[0] (embeddings), a[1..L].
+
+    With progress p[k] = (a[k] - a[0]) / (max(a) - a[0]): layers before the first one reaching `low` are frozen
+    (N1 of them), layers before the first one reaching `high` train biases (up to N2), the rest get LoRA. No rise
+    at all means nothing to adapt: N1 = N2 = L.
+    """
+    a = [float(v) for v in accuracies]
+    layers, rise = len(a) - 1, max(a) - a[0]
+    if rise <= 0:
+        return layers, layers
+    progress = [(v - a[0]) / rise for v in a]
+    n1 = next((k for k in range(1, layers + 1) if progress[k] >= low), layers + 1) - 1
+    n2 = next((k for k in range(1, layers + 1) if progress[k] >= high), layers + 1) - 1
+    return n1, max(n1, n2)
 
 
 def draw(n: int, size: int, seed: int) -> np.ndarray:

@@ -16,9 +16,9 @@ from .bitfit import (check_bias_movement, check_key_bias_prediction, check_movem
                      reference_trained_logits)
 from .counting import bert_configs
 from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
-from .probes import (BOUNDARY_CASES, PROBE_CASES, check_choose_boundaries, check_layer_features,
-                     check_probe_accuracies, reference_choose_boundaries, reference_layer_features,
-                     reference_probe_accuracies)
+from .control import check_control_prediction, check_control_reading
+from .probes import (check_depth_claim, check_flip, check_flip_prediction, check_flip_reading, check_layer_features,
+                     check_probe_curve, reference_layer_features, reference_probe_curve)
 from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
 from .answers import Option, answer_check, try_run
 from .rank import (ALPHA_SETTINGS, alpha_for, check_alpha_prediction, check_best_error, check_rank_prediction,
