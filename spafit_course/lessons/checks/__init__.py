@@ -14,12 +14,14 @@ with the package's version when an exercise is not solved yet. One module per le
 from .bitfit import (check_bias_movement, check_key_bias_prediction, check_movement_reading, check_train_only_biases,
                      check_trained_logits, reference_bias_movement, reference_train_only_biases,
                      reference_trained_logits)
-from .counting import bert_configs
+from .costs import (check_backward_layers, check_backward_prediction, check_boundary_reading, check_cost_reading,
+                    check_count_prediction, check_settings_in_range, reference_backward_layers,
+                    reference_settings_in_range)
 from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
 from .control import check_control_prediction, check_control_reading
 from .probes import (check_depth_claim, check_flip, check_flip_prediction, check_flip_reading, check_layer_features,
                      check_probe_curve, reference_layer_features, reference_probe_curve)
-from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
+from .spafit import SPAFIT_CASES, check_spafit
 from .answers import Option, answer_check, try_run
 from .rank import (ALPHA_SETTINGS, alpha_for, check_alpha_prediction, check_best_error, check_rank_prediction,
                    check_rank_reading, reference_alpha_errors, reference_best_error)
