@@ -6,43 +6,47 @@ a laptop CPU, so its experiments use what is cheap:
 - the frozen checkpoint's features of one fixed pool of snippets (`snippet_pool`): every layer's mean of the
   tokens and the top layer's [CLS] vector, computed once and kept in `$SPAFIT_RUN_MEMO` when that is set, so a
   probe (the head-only control) fits in a fraction of a second and can be refitted on many samples (`draw`);
-- a few training steps on the course model with lesson 00's loop (`training_batches`, `train_steps`), or a short
-  run of the package's trainer at a small budget (`small_profile`, `train_and_score`);
-- tiny randomly initialised models, for what holds on any BERT.
+- a few training steps on the course model with lesson 00's loop (`training_batches`, `train_steps`), at a small
+  budget (`small_profile`; the runs of lessons 05 and 06's practice are in `practice_runs.py`);
+- small layers and tiny randomly initialised models, for what holds on any BERT (`low_rank_update`, `fit_update`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..runs.data import load_task_data, subsample
-from ..runs.experiments import prepared_data
 from ..runs.models import load_model, load_tokenizer
 from ..runs.profiles import Profile, get_profile
-from ..runs.tasks import get_task, on_validation
-from ..runs.train import train_and_evaluate
-from ..tuning.methods import prepare_model
+from ..runs.tasks import get_task
 
 #: The pool every probe experiment draws from: snippets of each split of the profile's task (seed 0).
 POOL_SIZES = {"train": 500, "validation": 300, "test": 300}
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run tiny models on one CPU thread: their matrices are too small to share out, and on a busy machine the
+    threads' waiting for each other costs far more than the work."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def model_for(profile: Profile, num_labels: int = 2):
     """A fresh copy of the profile's model with its task head, initialised with the profile's seed."""
     extra = {"head": profile.head} if hasattr(profile, "head") else {}  # the head the profile reads, where it names one
     return load_model(profile.model_name, num_labels, seed=profile.seed, **extra)
-
-
-def control_model(profile: Profile, num_labels: int = 2):
-    """The profile's model with only its task head trainable: the head-only control (N1 = N2 = L)."""
-    return prepare_model(model_for(profile, num_labels), "head", profile)
 
 
 def _pool_path(key: dict) -> Path | None:
@@ -202,12 +206,6 @@ def logits(model, batch) -> torch.Tensor:
     return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
 
 
-def small_data(profile: Profile, validation: bool = False):
-    """`prepared_data` of the profile: tokenizer, training set and the reported split (or the validation split)."""
-    task = on_validation(profile.task) if validation else get_task(profile.task)
-    return prepared_data(profile, task)
-
-
 @torch.no_grad()
 def correct_answers(model, tokenizer, dataset, batch_size: int = 64) -> np.ndarray:
     """1 for every snippet of a tokenised split the model labels right, else 0, in the split's order."""
@@ -222,23 +220,6 @@ def correct_answers(model, tokenizer, dataset, batch_size: int = 64) -> np.ndarr
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
         right.append((out.argmax(-1) == batch["labels"]).long().cpu().numpy())
     return np.concatenate(right)
-
-
-def train_and_score(model, profile: Profile, data, learning_rate: float) -> dict:
-    """Train a prepared `model` with the package's trainer on `data` (`small_data`), then score every snippet of
-    its evaluation split: {"score", "correct" (1/0 per snippet), "trainable", "split", "model"}."""
-    tokenizer, train, evals = data
-    split, dataset = next(iter(evals.items()))
-    result = train_and_evaluate(model, tokenizer, profile.task, train, {}, learning_rate, profile.epochs,
-                                profile.batch_size, profile.seed, progress=False)
-    correct = correct_answers(model, tokenizer, dataset)
-    return {"score": float(correct.mean()), "correct": correct.tolist(), "trainable": result.trainable,
-            "split": split, "model": model}
-
-
-def profile_key(profile: Profile) -> dict:
-    """A profile as plain data (for messages and memo keys)."""
-    return asdict(profile)
 
 
 def low_rank_update(size: int = 32, rank: int = 4, seed: int = 0):
@@ -259,6 +240,11 @@ def fit_update(lora_class, base, delta, r: int, alpha: float, steps: int = 300, 
     return the relative (Frobenius) error of the learned update (alpha / r) B A against delta: 0 is a perfect fit,
     1 no better than nothing.
     `lora_class` is LoRALinear or your own class from exercise 2.1."""
+    with one_thread():
+        return _fit_update(lora_class, base, delta, r, alpha, steps, lr, seed)
+
+
+def _fit_update(lora_class, base, delta, r, alpha, steps, lr, seed) -> float:
     import copy
 
     torch.manual_seed(seed)

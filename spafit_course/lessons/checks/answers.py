@@ -16,8 +16,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..practice import one_thread
 from ..stats import CONFIDENCE, PairedDifference, paired_difference
 from .tools import CheckFailed, verdict
+
+
+def single_threaded(function):
+    """`function` run under `one_thread()` (for check bodies and helpers that train tiny models)."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        with one_thread():
+            return function(*args, **kwargs)
+
+    return run
 
 
 def answer_check(body):
@@ -189,7 +201,13 @@ def decision_options(a: str, b: str) -> dict[str, Option]:
     }
 
 
-def judge_decision(what: str, decision, a: str, b: str, difference: PairedDifference) -> str:
+def interval_text(difference: PairedDifference, unit: str = "seeds") -> str:
+    """"+0.012 [-0.004, +0.028], higher on 5 and lower on 3 of 8 seeds" (`unit`: what was paired)."""
+    return (f"{difference.mean:+.3f} [{difference.low:+.3f}, {difference.high:+.3f}], higher on {difference.higher} "
+            f"and lower on {difference.lower} of {difference.n} {unit}")
+
+
+def judge_decision(what: str, decision, a: str, b: str, difference: PairedDifference, unit: str = "seeds") -> str:
     """PASS when the decision is the one the interval allows (stats.verdict's rule), else the reasoning."""
     options = decision_options(a, b)
     right = "a" if difference.low > 0 else "c" if difference.high < 0 else "b"
@@ -198,4 +216,4 @@ def judge_decision(what: str, decision, a: str, b: str, difference: PairedDiffer
         raise CheckFailed(f"{what}: what your interval {difference.low:+.3f} to {difference.high:+.3f} allows",
                           f"({right}) {options[right].text}", f"({letter}) {options[letter].text}",
                           options[letter].why)
-    return f"({right}) {options[right].text}: {difference}"
+    return f"({right}) {options[right].text}: {interval_text(difference, unit)}"

@@ -12,7 +12,7 @@ from ...tuning.architectures import get_layers, resolve_targets
 from ...tuning.freezing import freeze_all, unfreeze_head
 from ..bitfit_runs import bias_change_by_family
 from ..practice import logits, train_steps
-from .answers import Option, answer_check, judge_choice, require
+from .answers import Option, answer_check, judge_choice, require, single_threaded
 from .tools import CheckFailed, compare_names, compare_tensors, diagnose, learner_check, trainable_names
 
 # ---------------------------------------------------------------- exercise 1.1
@@ -36,6 +36,7 @@ FAMILY_CASES = [("query", "ffn_in"), ("key",), ("query", "key", "value", "attent
 
 
 @learner_check
+@single_threaded
 def check_train_only_biases(train_fn):
     """Exercise 1.1: `train_fn(model, families)` trains exactly the named bias families and the head."""
     for family in ("bert", "distilbert"):
@@ -73,6 +74,7 @@ def reference_trained_logits(base, families, batches, lr, eval_batch):
 
 
 @learner_check
+@single_threaded
 def check_trained_logits(logits_fn):
     """Exercise 1.2: `logits_fn(base, families, batches, lr, eval_batch)` trains a copy of `base` with only the
     named biases and returns its logits on `eval_batch`."""
@@ -131,6 +133,7 @@ def reference_bias_movement(base, batches, optimizer, lr):
 
 
 @learner_check
+@single_threaded
 def check_bias_movement(movement_fn):
     """Exercise 1.3: `movement_fn(base, batches, optimizer, lr)` trains every bias of a copy of `base` with the
     optimizer and returns each family's mean absolute change per value."""

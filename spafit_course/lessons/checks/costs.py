@@ -8,7 +8,7 @@ from ...tuning.architectures import get_layers
 from ...tuning.closed_form import closed_form_count
 from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.spafit import SpafitConfig, apply_spafit
-from .answers import Option, answer_check, judge_choice
+from .answers import Option, answer_check, judge_choice, single_threaded
 from .tools import CheckFailed, learner_check, sample_inputs
 
 # ---------------------------------------------------------------- exercise 4.2
@@ -138,6 +138,7 @@ def _prepared(layers: int, setting: str):
 
 
 @learner_check
+@single_threaded
 def check_backward_layers(count_fn):
     """Exercise 4.3: `count_fn(model, batch)` counts the layers the backward pass must run through."""
     for layers, setting in ((6, "bitfit"), (6, "spafit"), (6, "bottom 1"), (5, "spafit")):
@@ -178,6 +179,7 @@ BACKWARD_OPTIONS = {
 
 
 @answer_check
+@single_threaded
 def check_backward_prediction(prediction):
     """Exercise 4.3: through how many layers the backward pass runs, for BitFit, SPAFIT 2/4 and the bottom layer."""
     counts = {}

@@ -10,7 +10,8 @@ from torch import nn
 from ...runs.models import tiny_model
 from ...runs.probes import probe_accuracy
 from ..practice import boundaries_from_curve, draw
-from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
+from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, require,
+                      single_threaded)
 from .setup import synthetic_pool
 from .tools import CheckFailed, compare_tensors, diagnose, learner_check, sample_inputs
 
@@ -27,6 +28,7 @@ def reference_layer_features(model: nn.Module, input_ids, attention_mask) -> tor
 
 
 @learner_check
+@single_threaded
 def check_layer_features(features_fn):
     """Exercise 3.1: `features_fn(model, input_ids, attention_mask)` mean-pools every layer over real tokens."""
     for family, layers, batch in (("bert", 3, 3), ("distilbert", 2, 4)):
@@ -101,7 +103,7 @@ def check_depth_claim(top_scores, embedding_scores, difference, decision):
     expected = check_paired("top layer minus embeddings", require(top_scores, "top-layer scores"),
                             require(embedding_scores, "embedding scores"), require(difference, "difference"))
     return judge_decision("the claim 'the top layer reads sentiment better than the embeddings'", decision,
-                          "the top layer", "the embeddings", expected)
+                          "the top layer", "the embeddings", expected, unit="samples")
 
 
 # ---------------------------------------------------------------- exercise 3.3

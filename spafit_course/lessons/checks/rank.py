@@ -9,7 +9,7 @@ import torch
 
 from ...tuning.lora import LoRALinear
 from ..practice import fit_update, low_rank_update
-from .answers import Option, answer_check, judge_choice, require
+from .answers import Option, answer_check, judge_choice, require, single_threaded
 from .tools import CheckFailed, learner_check
 
 # ---------------------------------------------------------------- exercise 2.2
@@ -23,6 +23,7 @@ def reference_best_error(delta: torch.Tensor, r: int) -> float:
 
 
 @learner_check
+@single_threaded
 def check_best_error(best_fn):
     """Exercise 2.2: `best_fn(delta, r)` is the relative error of the best rank-r approximation of delta."""
     generator = torch.Generator().manual_seed(0)
@@ -138,6 +139,7 @@ ALPHA_OPTIONS = {
 
 
 @answer_check
+@single_threaded
 def check_alpha_prediction(prediction, errors):
     """Exercise 2.3: the measured errors (against a rerun at the notebook's settings) and the predicted pattern."""
     errors = require(errors, "fitted errors")

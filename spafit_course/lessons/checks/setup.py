@@ -9,8 +9,8 @@ from torch import nn
 from ...runs.models import meta_model, tiny_model
 from ...runs.probes import probe_accuracy
 from ..practice import draw
-from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, read_letter, require,
-                      scores_of)
+from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, require, scores_of,
+                      single_threaded)
 from .tools import CheckFailed, learner_check
 
 # ---------------------------------------------------------------- exercise 0.1
@@ -23,6 +23,7 @@ def reference_embedding_share(model: nn.Module) -> float:
 
 
 @learner_check
+@single_threaded
 def check_embedding_share(share_fn):
     """Exercise 0.1: `share_fn(model)` is the share (0 to 1) of the model's parameters in its embeddings."""
     for family, layers, hidden in (("bert", 2, 16), ("roberta", 3, 32), ("distilbert", 2, 16)):
@@ -151,7 +152,6 @@ def check_spread_prediction(prediction, scores):
     spread = 100 * (max(scores) - min(scores))
     options = {k: Option(o.text, f"your seeds spread over {spread:.1f} points, best to worst; " + o.why)
                for k, o in SPREAD_OPTIONS.items()}
-    read_letter(prediction, options, "how far apart the seeds land")
     judge_choice("how far apart the seeds land", prediction, options, right)
     return (f"your seeds span {spread:.1f} points: one seed's score is one draw, so a difference between two "
             "methods on one seed can be this large by chance alone")

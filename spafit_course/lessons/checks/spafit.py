@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...runs.models import tiny_model
 from ...tuning.spafit import SpafitConfig, apply_spafit
+from .answers import single_threaded
 from .tools import (CheckFailed, adapters, check_gradients_reach, compare_names, compare_tensors, learner_check,
                     logits, sample_inputs, short, trainable_names)
 
@@ -24,6 +25,7 @@ def _lora_settings(module) -> tuple:
 
 
 @learner_check
+@single_threaded
 def check_spafit(spafit_fn):
     """Exercise 4.1: `spafit_fn(model, config)` trains and wraps what `apply_spafit(model, config)` does."""
     for family, config in SPAFIT_CASES:
