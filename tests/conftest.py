@@ -29,7 +29,7 @@ def standin_hub(standin_hub_folder, monkeypatch):
 
 
 TINY_SIZES = {"SPAFIT_TRAIN_SIZE": "16", "SPAFIT_EVAL_SIZE": "8", "SPAFIT_BATCH_SIZE": "8",
-              "SPAFIT_MAX_LENGTH": "32", "SPAFIT_EPOCHS": "1"}
+              "SPAFIT_MAX_LENGTH": "32", "SPAFIT_EPOCHS": "1", "SPAFIT_SEEDS": "42,43"}
 
 
 @pytest.fixture
@@ -50,3 +50,11 @@ def tiny_sizes(monkeypatch):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "standin: runs notebooks under the colab profile on the stand-in Hub")
+
+
+@pytest.fixture(scope="session")
+def record():
+    """The multi-seed record the lessons read (spafit_course/lessons/recorded/seeds-quick.json)."""
+    from spafit_course.lessons.seeds import recorded_seeds
+
+    return recorded_seeds()

@@ -111,5 +111,9 @@ def test_bench_rejects_bad_input(capsys):
         run_bench(["spafit"], tiny=True, progress=None)
     with pytest.raises(ValueError, match=r"need 0 <= N1 <= N2 <= L = 6, got N1=5, N2=3"):
         run_bench(["full"], tiny=True, n1=5, n2=3, progress=None)
-    assert main(["bench", "--tiny", "--steps", "0"]) == 2
-    assert "steps must be a positive integer, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as leave:  # refused while parsing, naming the option
+        main(["bench", "--tiny", "--steps", "0"])
+    assert leave.value.code == 2
+    assert "argument --steps: must be an integer >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="steps must be a positive integer, got 0"):  # and by the library
+        run_bench(["full"], tiny=True, steps=0, progress=None)

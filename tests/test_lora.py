@@ -69,8 +69,9 @@ def test_bad_hyperparameters_are_refused(r, alpha, dropout, message):
         LoRALinear(nn.Linear(3, 3), r=r, alpha=alpha, dropout=dropout)
 
 
-def test_from_scratch_lora_matches_peft_logits_and_counts():
-    ours = tiny_model("bert", num_layers=3, hidden=32)
+@pytest.mark.parametrize("head", ["cls", "mean"])
+def test_from_scratch_lora_matches_peft_logits_and_counts(head):
+    ours = tiny_model("bert", num_layers=3, hidden=32, head=head)
     reference = copy.deepcopy(ours)
     apply_lora(ours, targets=("query", "value"), r=4, alpha=8)
     peft_model = get_peft_model(reference, LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, lora_dropout=0.0,

@@ -33,7 +33,7 @@ def test_sweep_runs_two_cells_and_saves_json_and_png(tmp_path):
     profile = get_profile("quick").with_overrides(train_size=16, eval_size=16, batch_size=8, max_length=16)
     sweep = run_sweep(profile, [0, 2], [2], model_factory=tiny_factory, progress=False)
     assert [(c["n1"], c["n2"]) for c in sweep["cells"]] == [(0, 2), (2, 2)]
-    assert sweep["train_pooler"] is profile.train_pooler is True
+    assert sweep["train_pooler"] is profile.train_pooler is False
     s = profile.spafit
     for c in sweep["cells"]:
         config = SpafitConfig(n1=c["n1"], n2=c["n2"], targets=s["targets"], r=s["r"], alpha=s["alpha"],

@@ -4,13 +4,16 @@
   repository button, each notebook page's Colab launch button, and a "download from GitHub" link beside the
   theme's own download buttons.
 - The `course-api` directive documents every module of the package from its docstrings, found by walking the
-  package, so a module that is added or moved needs no edit here.
+  package, so a module that is added or moved needs no edit here. The docstrings are plain text written for
+  `help()` and a reader of the source, not reStructuredText: `plain_docstring` keeps their aligned tables and
+  indented examples as they are typed.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -79,15 +82,52 @@ def package_modules(package: str = PACKAGE) -> list[str]:
     return sorted(found, key=lambda name: (name != package, name))
 
 
+ALIGNED = re.compile(r"\S {2,}\S")  # words set in columns: a table typed with spaces
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _paragraphs(lines: list[str]) -> list[list[str]]:
+    paragraphs, current = [], []
+    for line in lines + [""]:
+        if line.strip():
+            current.append(line)
+        elif current:
+            paragraphs.append(current)
+            current = []
+    return paragraphs
+
+
+def plain_docstring(app, what, name, obj, options, lines) -> None:
+    """Keep a plain-text docstring's indented or column-aligned paragraphs as typed (literal blocks); the rest
+    stays prose, with `backticks` as code (default_role)."""
+    result = []
+    for paragraph in _paragraphs(lines):
+        lead = []  # prose that runs into an indented block without a blank line stays prose
+        while len(paragraph) > 1 and _indent(paragraph[0]) == 0 < _indent(paragraph[1]) and not ALIGNED.search(
+                paragraph[0]):
+            lead.append(paragraph.pop(0))
+        typed = not paragraph[0].lstrip().startswith((":", "..")) and (
+            any(_indent(line) > _indent(paragraph[0]) for line in paragraph[1:])
+            or any(ALIGNED.search(line.strip()) for line in paragraph))
+        result += lead + [""] if lead else []
+        result += ([".. code-block:: text", ""] + ["    " + line for line in paragraph] if typed else paragraph) + [""]
+    lines[:] = result
+
+
 class CourseApi(SphinxDirective):
     """One section per module: its docstring and its public members' docstrings, in source order."""
 
     def run(self):
-        lines = []
+        lines = []  # MyST markdown, as the page that holds the directive; autodoc itself writes reStructuredText
         for name in package_modules():
-            lines += [name, "-" * len(name), "", f".. automodule:: {name}"]
-            # The package re-exports its modules' functions; those are documented where they are defined.
-            lines += [""] if name == PACKAGE else ["   :members:", ""]
+            lines += [f"## `{name}`", "", "```{eval-rst}", f".. automodule:: {name}"]
+            # A package (the top one, a sub-package) re-exports its modules' functions: it gives its docstring,
+            # and each function is documented in the module that defines it.
+            package = hasattr(importlib.import_module(name), "__path__")
+            lines += ["```", ""] if package else ["   :members:", "```", ""]
         container = nodes.container()
         nested_parse_with_titles(self.state, StringList(lines, source="course-api"), container)
         return container.children
@@ -98,4 +138,5 @@ def setup(app):
     app.connect("html-page-context", add_download_link, priority=600)  # after sphinx-book-theme's (501)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     app.add_directive("course-api", CourseApi)
+    app.connect("autodoc-process-docstring", plain_docstring)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -13,12 +13,11 @@ import os
 import sys
 from pathlib import Path
 
+from ..runs.overrides import MAX_POSITIONS, MAX_SEED, MIN_LENGTH
 from ..runs.profiles import PROFILES, get_profile
 from ..runs.tasks import TASKS
+from ..tuning.atomic import check_writable
 from ..tuning.methods import METHODS
-
-#: Position limit of every BERT-family checkpoint the course supports; longer inputs overflow the embeddings.
-MAX_POSITIONS = 512
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,6 +44,16 @@ def int_type(minimum: int, maximum: int | None = None):
     return parse
 
 
+def path_type(text: str) -> Path:
+    """An argparse type: a non-empty path (an empty string would mean the current folder, silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a path, got an empty string")
+    return Path(text)
+
+
+path_type.__name__ = "path"
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a finite number > 0 (nan, inf and 0 refused)."""
     try:
@@ -62,6 +71,9 @@ def parse_methods(text: str) -> list[str]:
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise argparse.ArgumentTypeError(f"unknown method(s) {unknown}; choose from {', '.join(METHODS)}")
+    twice = sorted({m for m in methods if methods.count(m) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"names method(s) {twice} more than once: {text!r}")
     return methods
 
 
@@ -78,11 +90,12 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
                         help="evaluation examples per split, >= 1 (default: the profile's, all)")
     parser.add_argument("--batch-size", type=int_type(1), default=None,
                         help="sequences per batch, >= 1 (default: the profile's)")
-    parser.add_argument("--max-length", type=int_type(1, MAX_POSITIONS), default=None,
-                        help=f"tokens per sequence, 1..{MAX_POSITIONS} (default: the profile's)")
+    parser.add_argument("--max-length", type=int_type(MIN_LENGTH, MAX_POSITIONS), default=None,
+                        help=f"tokens per sequence, {MIN_LENGTH}..{MAX_POSITIONS} (default: the profile's)")
     parser.add_argument("--epochs", type=positive_float, default=None,
                         help="epochs, a number > 0 (default: the profile's)")
-    parser.add_argument("--seed", type=int_type(0), default=None, help="random seed (default: the profile's, 42)")
+    parser.add_argument("--seed", type=int_type(0, MAX_SEED), default=None,
+                        help=f"random seed, 0..{MAX_SEED} (default: the profile's, 42)")
 
 
 def profile_from(args):
@@ -110,6 +123,7 @@ def check_output_file(path: Path, option: str) -> None:
     if path.is_dir():
         raise ValueError(f"{option} {path} is a folder; give a file path")
     check_output_folder(path.parent, f"the folder of {option}")
+    check_writable(path, f"{option}")
 
 
 @contextlib.contextmanager

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from pathlib import Path
 
 from ..runs.bench import bench_table, run_bench
+from ..runs.overrides import MAX_SEED
+from ..tuning.atomic import check_writable, write_text
 from ..tuning.methods import METHODS
-from .args import check_output_file, check_output_folder, naming_the_model, parse_methods
+from .args import check_output_file, check_output_folder, int_type, naming_the_model, parse_methods, path_type
 
 
 def cmd_bench(args) -> int:
@@ -17,6 +18,7 @@ def cmd_bench(args) -> int:
     silence_libraries()
     if args.output is not None:  # checked before measuring, so a bad path does not cost the run
         check_output_folder(args.output)
+        check_writable(args.output / "bench.json", "the bench report")
     if args.json is not None:
         check_output_file(args.json, "--json")
     print("measuring (each method in a fresh process on CPU; interleaved rounds)...", flush=True)
@@ -27,15 +29,9 @@ def cmd_bench(args) -> int:
                            seed=args.seed, threads=args.threads, isolate=False if args.in_process else None)
     print()
     print(bench_table(report))
-    paths = []
-    if args.output is not None:
-        args.output.mkdir(parents=True, exist_ok=True)
-        paths.append(args.output / "bench.json")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        paths.append(args.json)
+    paths = [path for path in (args.output and args.output / "bench.json", args.json) if path is not None]
     for path in paths:
-        path.write_text(json.dumps(report, indent=2))
+        write_text(path, json.dumps(report, indent=2))  # atomic: a failure leaves an earlier report whole
     if paths:
         print("\nsaved " + ", ".join(str(p) for p in paths))
     return 0
@@ -61,21 +57,21 @@ def add_subcommand(subparsers) -> None:
                             "no network): timing and memory do not depend on the weights")
     bench.add_argument("--methods", type=parse_methods, default=list(METHODS),
                        help=f"comma-separated subset of {','.join(METHODS)}, must include full (default: all)")
-    bench.add_argument("--batch-size", type=int, default=32, help="sequences per batch (default 32)")
-    bench.add_argument("--seq-length", type=int, default=64, help="tokens per sequence (default 64)")
-    bench.add_argument("--steps", type=int, default=5, help="timed steps per measurement (default 5)")
-    bench.add_argument("--warmup", type=int, default=2, help="untimed warm-up steps first (default 2)")
-    bench.add_argument("--rounds", type=int, default=3,
+    bench.add_argument("--batch-size", type=int_type(1), default=32, help="sequences per batch (default 32)")
+    bench.add_argument("--seq-length", type=int_type(1), default=64, help="tokens per sequence (default 64)")
+    bench.add_argument("--steps", type=int_type(1), default=5, help="timed steps per measurement (default 5)")
+    bench.add_argument("--warmup", type=int_type(0), default=2, help="untimed warm-up steps first (default 2)")
+    bench.add_argument("--rounds", type=int_type(1), default=3,
                        help="interleaved repetitions of every method; medians are reported (default 3)")
     bench.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                        help="auto (default: cuda when available), cpu or cuda")
-    bench.add_argument("--n1", type=int, default=None, help="SPAFIT N1 (default: the quick profile's 2 of 6, scaled)")
-    bench.add_argument("--n2", type=int, default=None, help="SPAFIT N2 (default: the quick profile's 4 of 6, scaled)")
-    bench.add_argument("--seed", type=int, default=0, help="seed of the model and the random batch (default 0)")
-    bench.add_argument("--threads", type=int, default=None,
+    bench.add_argument("--n1", type=int_type(0), default=None, help="SPAFIT N1 (default: the quick profile's 2 of 6, scaled)")
+    bench.add_argument("--n2", type=int_type(0), default=None, help="SPAFIT N2 (default: the quick profile's 4 of 6, scaled)")
+    bench.add_argument("--seed", type=int_type(0, MAX_SEED), default=0, help="seed of the model and the random batch (default 0)")
+    bench.add_argument("--threads", type=int_type(1), default=None,
                        help="torch threads in each measurement (default: torch's, one per core)")
     bench.add_argument("--in-process", action="store_true",
                        help="measure in this process (faster start; CPU peak memory then leaks between methods)")
-    bench.add_argument("--output", type=Path, default=None, help="folder to write bench.json into")
-    bench.add_argument("--json", type=Path, default=None, help="path of a JSON file to write the report to")
+    bench.add_argument("--output", type=path_type, default=None, help="folder to write bench.json into")
+    bench.add_argument("--json", type=path_type, default=None, help="path of a JSON file to write the report to")
     bench.set_defaults(func=cmd_bench)

@@ -6,7 +6,20 @@ from pathlib import Path
 
 from ..runs.tasks import get_task
 from ..tuning.methods import METHODS
-from .args import add_profile_options, check_output_folder, is_main_process, parse_methods, profile_from
+from .args import add_profile_options, check_output_folder, is_main_process, parse_methods, path_type, profile_from
+
+
+def check_compare_outputs(args) -> None:
+    """Refuse, before training, any path compare would write: the folder, the three result files, the adapters."""
+    from ..runs.experiments import check_result_paths
+    from ..tuning.adapters import check_adapter_folder
+
+    check_output_folder(args.output)
+    check_result_paths(args.output)
+    if args.save_adapters:
+        for method in args.methods:
+            if method != "full":
+                check_adapter_folder(args.output / "adapters" / method)
 
 
 def cmd_compare(args) -> int:
@@ -15,8 +28,8 @@ def cmd_compare(args) -> int:
 
     silence_libraries()
     profile = profile_from(args)
-    if is_main_process():  # before training, so a bad --output does not cost the results
-        check_output_folder(args.output)
+    if is_main_process():  # before training, so a blocked path does not cost the results
+        check_compare_outputs(args)
     task = get_task(args.task or profile.task)  # resolved once; the Task object travels from here
     print(f"profile {profile.name}: {profile.model_name} on {task.name}, {profile.train_size or 'all'} training "
           f"examples, {profile.epochs:g} epoch(s), batch {profile.batch_size}, max length {profile.max_length}")
@@ -59,7 +72,7 @@ def add_subcommand(subparsers) -> None:
     add_profile_options(compare)
     compare.add_argument("--methods", type=parse_methods, default=list(METHODS),
                          help=f"comma-separated subset of {','.join(METHODS)} (default: all)")
-    compare.add_argument("--output", type=Path, default=Path("results"),
+    compare.add_argument("--output", type=path_type, default=Path("results"),
                          help="folder for compare.json, compare.csv and compare.png (default: ./results)")
     compare.add_argument("--save-adapters", action="store_true",
                          help="also save each PEFT method's adapter under OUTPUT/adapters/METHOD (for "

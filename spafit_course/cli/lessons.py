@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
+from ..runs.overrides import MAX_SEED
 from ..runs.profiles import PROFILES, get_profile
 from ..lessons.budget import SEEDS
-from .args import check_output_file
+from .args import check_output_file, int_type, path_type
 
 LESSON_NAMES = ("01", "02", "03-probes", "03-top-k", "04", "05")
+DEFAULT_SEEDS = (42, 43, 44)
 
 
 def parse_seeds(text: str) -> list[int]:
     """'42,43,44' -> [42, 43, 44]: distinct whole numbers 0..2**32-1, else an error naming what is allowed."""
     parts = [s.strip() for s in text.split(",") if s.strip()]
-    if not parts or not all(p.isdigit() for p in parts) or any(int(p) >= 2 ** 32 for p in parts):
-        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers 0..{2 ** 32 - 1}, like 42,43,44; "
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts) or any(int(p) > MAX_SEED for p in parts):
+        raise argparse.ArgumentTypeError(f"must be comma-separated whole numbers 0..{MAX_SEED}, like 42,43,44; "
                                          f"got {text!r}")
     seeds = [int(p) for p in parts]
     if len(set(seeds)) != len(seeds):
@@ -35,42 +36,62 @@ def parse_lessons(text: str) -> list[str]:
     return names
 
 
+def check_record(args) -> None:
+    """`--record` reruns one fixed run (the quick profile at its full budget): refuse what would change or be lost."""
+    from ..lessons.comparison_runs import check_record_environment
+
+    given = [f"--{name}" for name in ("seeds", "lessons", "profile", "output") if getattr(args, name) is not None]
+    if given:
+        raise ValueError(f"--record reruns the quick profile's comparison that lesson 05 shows and takes no other "
+                         f"option; drop {', '.join(given)} (or drop --record to run the lesson experiments)")
+    check_record_environment()
+
+
 def cmd_lessons(args) -> int:
     from ..lessons.catalogue import EXPERIMENTS
     from ..lessons.comparison_runs import record_comparison
     from ..lessons.results import results_text, seed_table, trained_results
+    from ..tuning.atomic import write_text
     from ..tuning.quiet import silence_libraries
 
+    if args.record:
+        check_record(args)
+    if args.jobs != 1 and not args.record_seeds:
+        raise ValueError("--jobs applies to --record-seeds only")
     if args.output is not None:
         check_output_file(args.output, "--output")
+    profile = get_profile(args.profile)  # a bad $SPAFIT_PROFILE or SPAFIT_* size fails here, before any run
     silence_libraries()
     if args.record:
         print(results_text(record_comparison(), columns=("trainable",)))
         return 0
     if args.record_seeds:
-        return record_lesson_seeds(args.seeds)
-    profile = get_profile(args.profile)
+        given = [f"--{name}" for name in ("lessons", "profile", "output") if getattr(args, name) is not None]
+        if given:
+            raise ValueError("--record-seeds stores the quick profile's record of every lesson and takes only "
+                             f"--seeds and --jobs; drop {', '.join(given)}")
+        return record_lesson_seeds(args.seeds or SEEDS, args.jobs)
     results = {}
-    for seed in args.seeds:
+    for seed in args.seeds or DEFAULT_SEEDS:
         results[seed] = {}
-        for lesson in args.lessons:
+        for lesson in args.lessons or LESSON_NAMES:
             results[seed][lesson] = EXPERIMENTS[lesson](profile, seed)
             print(f"seed {seed}, lesson {lesson}: " + ", ".join(
                 f"{label} {score:.3f}" for label, score in trained_results(results[seed][lesson]))
                 + f" (majority {results[seed][lesson]['majority']:.3f})", flush=True)
     print(seed_table(results))
     if args.output is not None:
-        Path(args.output).write_text(json.dumps(results, indent=2))
+        write_text(args.output, json.dumps(results, indent=2))  # atomic: a failure leaves an earlier file whole
     return 0
 
 
-def record_lesson_seeds(seeds) -> int:
+def record_lesson_seeds(seeds, jobs: int = 1) -> int:
     """Store every lesson experiment of lessons 01-06 on the quick profile for `seeds` (what the lessons read)."""
     from ..lessons.catalogue import RECORDED_EXPERIMENTS
     from ..lessons.seeds import record_seeds
-    from ..lessons.results import trained_results
     import os
 
+    from ..lessons.results import trained_results
     from ..runs.profiles import ENV_OVERRIDES
 
     changed = [variable for variable in ENV_OVERRIDES if os.environ.get(variable, "").strip()]
@@ -83,7 +104,7 @@ def record_lesson_seeds(seeds) -> int:
         print(f"seed {seed}, {name}: " + ", ".join(f"{label} {score:.3f}" for label, score in
                                                     trained_results(result)), flush=True)
 
-    record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report)
+    record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report, jobs=jobs)
     return 0
 
 
@@ -92,8 +113,8 @@ def cmd_forgetting(args) -> int:
     from ..lessons.results import seed_table
     from ..tuning.quiet import silence_libraries
 
+    profile = get_profile(args.profile)  # a bad $SPAFIT_PROFILE or SPAFIT_* size fails here, before any run
     silence_libraries()
-    profile = get_profile(args.profile)
     print(seed_table({seed: seed_results(profile, seed) for seed in args.seeds}))
     return 0
 
@@ -108,28 +129,34 @@ def add_subcommand(subparsers) -> None:
                     "each result as 'score / majority rate' per seed, the spread over seeds and the smallest "
                     f"margin over the majority rate (a lesson calls a result learning at +{LEARNING_MARGIN}). "
                     "With $SPAFIT_RUN_MEMO set to a folder, results already there are reused.")
-    lessons.add_argument("--seeds", type=parse_seeds, default=list(SEEDS),
-                         help=f"comma-separated seeds (default {','.join(map(str, SEEDS))}, the ones the lessons read; "
-                              "42 is the one they train live)")
-    lessons.add_argument("--lessons", type=parse_lessons, default=list(LESSON_NAMES),
+    lessons.add_argument("--seeds", type=parse_seeds, default=None,
+                         help=f"comma-separated seeds (default {','.join(map(str, DEFAULT_SEEDS))}; with "
+                              f"--record-seeds {','.join(map(str, SEEDS))}, the ones the lessons read, 42 always "
+                              "included)")
+    lessons.add_argument("--lessons", type=parse_lessons, default=None,
                          help=f"which lessons' experiments to run (default all: {','.join(LESSON_NAMES)})")
     lessons.add_argument("--profile", choices=list(PROFILES), default=None,
                          help="profile (default: $SPAFIT_PROFILE or quick)")
-    lessons.add_argument("--output", type=Path, default=None, help="also write every result as JSON to this file")
+    lessons.add_argument("--output", type=path_type, default=None,
+                         help="also write every result as JSON to this file")
     lessons.add_argument("--record", action="store_true",
                          help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "
-                              "in the package (about 5 minutes on 2 CPU cores)")
+                              "in the package (about 5 minutes on 2 CPU cores); takes no other option, and refuses "
+                              "to run with SPAFIT_* size variables set")
     lessons.add_argument("--record-seeds", action="store_true",
-                         help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds "
-                              "(seed 42 always included; the lessons read 42-46) and store them in the package as "
-                              "the record the lessons read (about 40 minutes on 2 CPU cores for five seeds)")
+                         help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds and "
+                              "store them in the package as the record the lessons read (about 40 minutes on 2 CPU "
+                              "cores with --jobs 2); refuses to run with SPAFIT_* size variables set")
+    lessons.add_argument("--jobs", type=int_type(1, 16), default=1,
+                         help="with --record-seeds: seeds run in this many processes of one thread each (default 1; "
+                              "2 on a busy 2-core machine: torch's threads wait for each other there)")
     lessons.set_defaults(func=cmd_lessons)
 
     forgetting = subparsers.add_parser(
         "forgetting", help="lesson 06's experiments over several seeds, beside their majority rates",
         description="Run lesson 06's experiments at the lessons' budget for several seeds and print each trained "
                     "accuracy as 'accuracy / majority rate' per seed, with the spread over seeds.")
-    forgetting.add_argument("--seeds", type=parse_seeds, default=[42, 43, 44],
+    forgetting.add_argument("--seeds", type=parse_seeds, default=list(DEFAULT_SEEDS),
                             help="comma-separated seeds (default 42,43,44)")
     forgetting.add_argument("--profile", choices=list(PROFILES), default=None,
                             help="profile (default: $SPAFIT_PROFILE or quick)")

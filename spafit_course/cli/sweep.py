@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runs.sweep import DEFAULT_N1, DEFAULT_N2, SWEEP_TRAIN_SIZE, parse_values, run_sweep, save_sweep
-from .args import add_profile_options, check_output_folder, is_main_process, profile_from
+from ..runs.profiles import env_overrides
+from ..runs.sweep import DEFAULT_N1, DEFAULT_N2, SWEEP_TRAIN_SIZE, parse_values, run_sweep, save_sweep, sweep_paths
+from .args import add_profile_options, check_output_folder, is_main_process, path_type, profile_from
 
 
 def cmd_sweep(args) -> int:
@@ -14,11 +15,12 @@ def cmd_sweep(args) -> int:
 
     silence_libraries()
     profile = profile_from(args)
-    if args.train_size is None and profile.name == "quick":
-        profile = profile.with_overrides(train_size=SWEEP_TRAIN_SIZE)
+    if args.train_size is None and "train_size" not in env_overrides() and profile.name == "quick":
+        profile = profile.with_overrides(train_size=SWEEP_TRAIN_SIZE)  # --train-size and SPAFIT_TRAIN_SIZE win
     n1_values, n2_values = parse_values(args.n1), parse_values(args.n2)
     if is_main_process():
         check_output_folder(args.output)
+        sweep_paths(args.output)  # refuses a blocked sweep.json or sweep.png before training
     task = args.task or profile.task
     print(f"profile {profile.name}: {profile.model_name} on {task}, {profile.train_size or 'all'} training "
           f"examples, {profile.epochs:g} epoch(s); grid N1 {n1_values} x N2 {n2_values}", flush=True)
@@ -46,13 +48,13 @@ def add_subcommand(subparsers) -> None:
                     "sweep.png (heatmaps of the metric and the trainable parameters). On the quick profile the "
                     f"default grid is N1 in {{{','.join(map(str, DEFAULT_N1))}}} x N2 in "
                     f"{{{','.join(map(str, DEFAULT_N2))}}} (8 valid cells) on {SWEEP_TRAIN_SIZE} training examples "
-                    "(not the profile's 3,000) so it finishes within 10 minutes on 2 CPU cores; --train-size "
-                    "changes that.")
+                    "(not the profile's 3,000) so it finishes within 10 minutes on 2 CPU cores; --train-size or "
+                    "$SPAFIT_TRAIN_SIZE changes that.")
     add_profile_options(sweep)
     sweep.add_argument("--n1", default=",".join(map(str, DEFAULT_N1)),
                        help=f"comma-separated N1 values (default {','.join(map(str, DEFAULT_N1))})")
     sweep.add_argument("--n2", default=",".join(map(str, DEFAULT_N2)),
                        help=f"comma-separated N2 values (default {','.join(map(str, DEFAULT_N2))})")
-    sweep.add_argument("--output", type=Path, default=Path("results"),
+    sweep.add_argument("--output", type=path_type, default=Path("results"),
                        help="folder for sweep.json and sweep.png (default: ./results)")
     sweep.set_defaults(func=cmd_sweep)

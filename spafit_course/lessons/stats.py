@@ -55,9 +55,18 @@ class PairedDifference:
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
 
+    def reversed(self) -> "PairedDifference":
+        """B - A: the same comparison read the other way round."""
+        return PairedDifference(-self.mean, -self.high, -self.low, self.lower, self.higher, self.n)
+
     def __str__(self) -> str:
-        return (f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}], higher on {self.higher} of {self.n} "
+        return (f"{self.mean:+.3f} [{bound(self.low)}, {bound(self.high)}], higher on {self.higher} of {self.n} "
                 "seeds")
+
+
+def bound(value: float) -> str:
+    """An interval's end to 3 decimals, or 4 where 3 would print a non-zero end as zero."""
+    return f"{value:+.4f}" if value != 0 and abs(value) < 0.0005 else f"{value:+.3f}"
 
 
 def paired_difference(a, b, confidence: float = CONFIDENCE) -> PairedDifference:
@@ -81,5 +90,6 @@ def verdict(name_a: str, name_b: str, difference: PairedDifference) -> str:
     if not difference.excludes_zero:
         return (f"{name_a} and {name_b}: no difference detectable at this budget "
                 f"({difference})")
-    higher, lower = (name_a, name_b) if difference.mean > 0 else (name_b, name_a)
-    return f"{higher} scores higher than {lower}, by about {abs(difference.mean) * 100:.1f} points ({difference})"
+    if difference.mean < 0:
+        name_a, name_b, difference = name_b, name_a, difference.reversed()
+    return f"{name_a} scores higher than {name_b}, by about {difference.mean * 100:.1f} points ({difference})"

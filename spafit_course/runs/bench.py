@@ -11,7 +11,6 @@ methods are interleaved over several rounds and medians reported, because other 
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
 import os
@@ -19,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from ..tuning.methods import METHODS, check_method
 from .cost_model import default_boundaries, model_facts, predictions, ratios
@@ -32,8 +30,8 @@ from .cost_model import default_boundaries, model_facts, predictions, ratios
 def build_model(spec: dict):
     """The bench's model: tiny random BERT, a random-init config of a named model, or the pretrained model."""
     import torch
-    from transformers import AutoModelForSequenceClassification
 
+    from ..tuning.heads import build_classifier
     from .models import load_model, model_config, tiny_model
     from ..tuning.quiet import quiet_hf
 
@@ -42,7 +40,7 @@ def build_model(spec: dict):
     if spec.get("random_init"):
         torch.manual_seed(spec["seed"])
         with quiet_hf():
-            return AutoModelForSequenceClassification.from_config(model_config(spec["model"], 2))
+            return build_classifier(model_config(spec["model"], 2))
     return load_model(spec["model"], 2, seed=spec["seed"])
 
 

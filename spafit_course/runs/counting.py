@@ -5,17 +5,21 @@ from __future__ import annotations
 from ..tuning.architectures import num_layers
 from ..tuning.closed_form import closed_form_count
 from ..tuning.methods import METHODS, method_config
+from ..tuning.heads import head_of_config
 from .models import meta_model, model_config
 from ..tuning.params import count_parameters, format_table
 from .profiles import get_profile
 from ..tuning.spafit import SpafitConfig, apply_spafit, check_boundaries, scaled_boundaries
 
 
-def method_counts(name_or_config, configs: dict, num_labels: int = 2) -> dict:
-    """{label: ParameterCount} after applying each SpafitConfig (None: full) to a fresh meta-device model."""
+def method_counts(name_or_config, configs: dict, num_labels: int = 2, head: str | None = None) -> dict:
+    """{label: ParameterCount} after applying each SpafitConfig (None: full) to a fresh meta-device model.
+
+    The model has `head`, else the one its config names (`models.model_config`: the checkpoint's own).
+    """
     counts = {}
     for label, config in configs.items():
-        model = meta_model(name_or_config, num_labels)
+        model = meta_model(name_or_config, num_labels, head)
         if config is not None:
             apply_spafit(model, config)
         counts[label] = count_parameters(model)
@@ -48,10 +52,15 @@ def describe(config, layers: int) -> str:
     return "; ".join(parts) or "the head only (a linear probe)"
 
 
+#: How `count_table` names each head (heads.py).
+HEAD_TEXT = {"cls": "the classifier reads [CLS] through BERT's pooler, which trains in full fine-tuning only",
+             "mean": "the classifier reads the masked mean of the last hidden states (no pooler)"}
+
+
 def count_table(model_name: str, num_labels: int = 2, n1=None, n2=None, r: int = 64, targets="query,key,value",
-                bias_terms: str = "linear") -> str:
-    """The text printed by `spafit-course count`."""
-    hf_config = model_config(model_name, num_labels)
+                bias_terms: str = "linear", head: str | None = None) -> str:
+    """The text printed by `spafit-course count`; `head` defaults to the one the checkpoint was trained for."""
+    hf_config = model_config(model_name, num_labels, head)
     model = meta_model(hf_config)
     layers = num_layers(model)
     targets = tuple(t.strip() for t in targets.split(",")) if isinstance(targets, str) else tuple(targets)
@@ -70,7 +79,8 @@ def count_table(model_name: str, num_labels: int = 2, n1=None, n2=None, r: int =
     total = counts["full"].total
     return (f"{model_name}: {layers} layers, {num_labels} labels, {total:,} total parameters "
             "(built on the meta device: no weights loaded)\n"
-            "classifier always trains; percentages are of the adapted model's total\n\n" + format_table(rows))
+            f"{HEAD_TEXT[head_of_config(hf_config)]}; the classifier always trains; percentages are of the adapted "
+            "model's total\n\n" + format_table(rows))
 
 
 #: The paper's reported range of SPAFIT trainable parameters on bert-large-cased (Arora & Wang 2024).

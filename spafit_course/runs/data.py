@@ -157,7 +157,7 @@ def load_glue(task_name: str | Task):
         hint = (" HF_HUB_OFFLINE is set, so only an already cached copy could be used." if hub_offline() else "")
         raise DataUnavailableError(
             f"GLUE task {task.name!r} could not be loaded from the Hugging Face Hub.{hint} "
-            "Run with network access to the Hub, or use the offline task 'polarity' (the quick profile). "
+            "Run with network access to the Hub, or use the offline task 'polarity' (--task polarity). "
             f"Cause: {type(error).__name__}: {first_line(error)}"
         ) from error
 

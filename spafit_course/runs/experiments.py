@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
 from .data import prepare_task
+from ..tuning.heads import head_of
 from .hub import require_hub
 from ..tuning.methods import METHODS, check_method, prepare_model
 from .models import load_model, load_tokenizer
+from ..tuning.atomic import atomic_files, check_folder
 from ..tuning.params import format_table
 from .profiles import Profile
 from ..tuning.spafit import apply_spafit
@@ -47,7 +50,7 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     if model_factory is not None:
         model = model_factory(task.num_labels)
     else:
-        model = load_model(profile.model_name, task.num_labels, seed=profile.seed)
+        model = load_model(profile.model_name, task.num_labels, seed=profile.seed, head=profile.head)
     if spafit_config is not None and method == "spafit":
         apply_spafit(model, spafit_config)
     else:
@@ -55,6 +58,7 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     result = train_and_evaluate(model, tokenizer, task, train, evals, profile.learning_rates[method],
                                 profile.epochs, profile.batch_size, profile.seed, progress=progress)
     row = result_row(profile, method, task, result)
+    row["head"] = head_of(model)
     spafit = getattr(model, "spafit_config", None)
     if spafit is not None:
         row["spafit_config"] = spafit.to_dict()
@@ -139,29 +143,47 @@ def public(row: dict) -> dict:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
+def result_paths(folder, name: str = "compare") -> dict[str, Path]:
+    """Where `save_results` writes: FOLDER/NAME.json, .csv and .png."""
+    return {kind: Path(folder) / f"{name}.{kind}" for kind in ("json", "csv", "png")}
+
+
+def check_result_paths(folder, name: str = "compare") -> dict[str, Path]:
+    """Refuse, before any training, a folder `save_results` could not write into (each file's role named)."""
+    paths = result_paths(folder, name)
+    check_folder(folder, f"the {name} results", {p.name: f"the {name} results' {kind.upper()}"
+                                                  for kind, p in paths.items()})
+    return paths
+
+
 def save_results(rows, folder, name: str = "compare") -> dict[str, Path]:
     """Write the rows as JSON and CSV and the metric-vs-parameters plot as PNG; returns the paths.
 
-    The CSV has one column per eval split and metric, named `split/metric` (e.g. `validation/f1`).
+    The CSV has one column per eval split and metric, named `split/metric` (e.g. `validation/f1`). The three
+    files are written under temporary names and moved into place together, so a failure leaves earlier results
+    whole.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {"json": folder / f"{name}.json", "csv": folder / f"{name}.csv", "png": folder / f"{name}.png"}
+    import matplotlib.pyplot as plt
+
+    paths = check_result_paths(folder, name)
     clean = [public(r) for r in rows]
-    paths["json"].write_text(json.dumps(clean, indent=2))
     columns = ["method", "task", "metric", "score", "trainable", "total", "percent_trainable", "train_seconds",
                "seconds_per_step", "steps", "peak_memory_mb", "device", "profile", "model"]
     metrics = metric_columns(clean)
-    with open(paths["csv"], "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns + [f"{s}/{m}" for s, m in metrics], extrasaction="ignore")
-        writer.writeheader()
-        for r in clean:
-            writer.writerow({**r, **{f"{s}/{m}": metric_value(r, s, m) for s, m in metrics}})
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=columns + [f"{s}/{m}" for s, m in metrics], extrasaction="ignore")
+    writer.writeheader()
+    for r in clean:
+        writer.writerow({**r, **{f"{s}/{m}": metric_value(r, s, m) for s, m in metrics}})
     figure = plot_metric_vs_parameters(clean)
-    figure.savefig(paths["png"], dpi=120, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(figure)
+    try:
+        with atomic_files(*paths.values()) as (json_file, csv_file, png_file):
+            json_file.write_text(json.dumps(clean, indent=2))
+            with open(csv_file, "w", newline="") as f:
+                f.write(table.getvalue())
+            figure.savefig(png_file, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(figure)
     return paths
 
 

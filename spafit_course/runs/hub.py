@@ -72,5 +72,8 @@ def require_hub(profile, task_name: str | None = None, model: bool = True, data:
     except RuntimeError as error:
         if hub_reachable():
             raise
+        # on the quick profile already, the way out is its own offline task, not the profile the user has
+        way_out = ("the quick profile runs offline on its own task only: use --task polarity (its default)"
+                   if profile.name == "quick" else WAY_OUT)
         raise HubUnreachableError(f"profile {profile.name!r} needs the Hugging Face Hub for GLUE task "
-                                  f"{task.name!r}, but {why_unreachable()}: {WAY_OUT}") from error
+                                  f"{task.name!r}, but {why_unreachable()}: {way_out}") from error

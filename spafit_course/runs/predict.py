@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 
-
 def label_names_of(task: str | None):
     """Readable label names of a task where the package knows them (the polarity corpus), else None."""
     if task == "polarity":
@@ -43,17 +42,41 @@ def read_sentences(sentences, file) -> list[str]:
     return found
 
 
+def task_takes_pairs(task: str | None) -> bool | None:
+    """Whether the task's inputs are sentence pairs (MRPC, MNLI, ...), or None for a task the package does not know."""
+    from .tasks import TASKS
+
+    known = TASKS.get(task.lower().replace("-", "")) if isinstance(task, str) else None
+    return None if known is None else len(known.text_fields) == 2
+
+
+def split_pairs(sentences) -> list[tuple[str, str]]:
+    """Each line 'first<TAB>second' as a pair; a line without a tab fails naming it."""
+    pairs = [s.split("\t", 1) for s in sentences]
+    lonely = [i for i, p in enumerate(pairs, 1) if len(p) != 2]
+    if lonely:
+        raise ValueError(f"sentence {lonely[0]} ({sentences[lonely[0] - 1][:40]!r}) has no tab: a sentence-pair "
+                         "task takes each input as 'first sentence<TAB>second sentence'")
+    return [(a, b) for a, b in pairs]
+
+
 @torch.no_grad()
-def predict(model, tokenizer, sentences, max_length: int = 128, batch_size: int = 32) -> list[tuple]:
-    """(label index, probability) per sentence; for a regression head (one output), (None, score)."""
+def predict(model, tokenizer, sentences, max_length: int = 128, batch_size: int = 32, pairs: bool = False
+            ) -> list[tuple]:
+    """(label index, probability) per sentence; for a regression head (one output), (None, score).
+
+    With `pairs`, each sentence is 'first<TAB>second' and the two go in as a sentence pair; without, a tab is
+    text like any other. Decided once for all sentences, so a sentence's result never depends on its batch.
+    """
     model.eval()
+    split = split_pairs(sentences) if pairs else None
     results = []
     for start in range(0, len(sentences), batch_size):
         batch = sentences[start:start + batch_size]
-        pairs = [s.split("\t", 1) for s in batch]
-        if all(len(p) == 2 for p in pairs):
-            encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True,
-                                max_length=max_length, padding=True, return_tensors="pt")
+        if split is not None:
+            firsts, seconds = zip(*split[start:start + batch_size])
+            encoded = tokenizer(list(firsts), list(seconds), truncation=True, max_length=max_length, padding=True,
+                                return_tensors="pt")
         else:
             encoded = tokenizer(batch, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
         encoded = {k: v.to(model.device) for k, v in encoded.items()}

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from .experiments import prepared_data, run_method
+from ..tuning.atomic import atomic_files, check_folder
 from ..tuning.methods import spafit_config
 from .profiles import Profile
 from .tasks import get_task
@@ -121,17 +122,25 @@ def plot_sweep(sweep: dict, axes=None):
     return axes[0].figure
 
 
+def sweep_paths(folder) -> dict[str, Path]:
+    """Where `save_sweep` writes (FOLDER/sweep.json and sweep.png), refused before any run if it cannot."""
+    paths = {"json": Path(folder) / "sweep.json", "png": Path(folder) / "sweep.png"}
+    check_folder(folder, "the sweep results", {"sweep.json": "the sweep's JSON", "sweep.png": "the sweep's heatmaps"})
+    return paths
+
+
 def save_sweep(sweep: dict, folder) -> dict[str, Path]:
-    """Write sweep.json and sweep.png into `folder`; returns the paths."""
+    """Write sweep.json and sweep.png into `folder` (together, so a failure leaves earlier ones); returns the paths."""
     import matplotlib.pyplot as plt
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {"json": folder / "sweep.json", "png": folder / "sweep.png"}
-    paths["json"].write_text(json.dumps(sweep, indent=2))
+    paths = sweep_paths(folder)
     figure = plot_sweep(sweep)
-    figure.savefig(paths["png"], dpi=120, bbox_inches="tight")
-    plt.close(figure)
+    try:
+        with atomic_files(paths["json"], paths["png"]) as (json_file, png_file):
+            json_file.write_text(json.dumps(sweep, indent=2))
+            figure.savefig(png_file, format="png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(figure)
     return paths
 
 

@@ -5,10 +5,11 @@ the task head. It is a folder of two files,
 
     spafit_adapter.safetensors   the trained tensors, by their names in the adapted model
     spafit_adapter.json          how to rebuild the model: base model name, SpafitConfig, task, label count,
-                                 model type, hidden size, layer count, package version, tensor names and shapes
+                                 the head ("cls" or "mean", heads.py), model type, hidden size, layer count,
+                                 package version, tensor names and shapes
 
 so a few hundred kilobytes turn the shared base model into the fine-tuned one. `load_adapter` applies SPAFIT
-with the saved config to a fresh base model and loads the tensors; `merge_adapter` folds LoRA into the weights
+with the saved config to a fresh base model with the saved head and loads the tensors; `merge_adapter` folds LoRA into the weights
 for inference. Full fine-tuning has no adapter (every weight trained): `save_adapter` refuses it and points to
 `model.save_pretrained`, which writes the whole model with its config.
 """
@@ -22,78 +23,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
+# the format's names are re-exported: callers import them from here
+from .adapter_format import (CONFIG_NAME, FORMAT, FORMAT_VERSION, WEIGHTS_NAME, adapter_files,  # noqa: F401
+                             adapter_head, adapter_size_bytes, base_model_facts, check_adapter_folder,
+                             check_adapter_info)
 from .architectures import num_layers
+from .atomic import atomic_files
 from .lora import lora_modules
 from .quiet import quiet_hf
 from .spafit import SpafitConfig, apply_spafit
-
-WEIGHTS_NAME = "spafit_adapter.safetensors"
-CONFIG_NAME = "spafit_adapter.json"
-FORMAT = "spafit-course adapter"
-FORMAT_VERSION = 1
-
-
-# --- what identifies a base model ------------------------------------------------------------------------------
-
-def base_model_facts(model: nn.Module) -> dict:
-    """The facts an adapter must agree with: model type, hidden size, layer count, label count, vocabulary."""
-    config = model.config
-    return {"model_type": config.model_type, "hidden_size": config.hidden_size,
-            "num_layers": num_layers(model), "num_labels": config.num_labels,
-            "vocab_size": getattr(config, "vocab_size", None)}
-
-
-def check_adapter_info(info: dict, where) -> None:
-    """Every entry of an adapter's JSON has the type and range `load_adapter` and `predict` rely on.
-
-    `save_adapter` runs the same check before writing, so it never writes what loading would refuse.
-    """
-    def fail(what):
-        raise ValueError(f"{where}: {what}")
-
-    missing = [k for k in ("spafit_config", "tensors", "model_type", "hidden_size", "num_layers", "num_labels")
-               if k not in info]
-    if missing:
-        fail(f"lacks the entries {missing}")
-    for key in ("hidden_size", "num_layers", "num_labels", "vocab_size", "max_length"):
-        value = info.get(key)
-        if (key in ("vocab_size", "max_length") and value is None) or _positive_int(value):
-            continue
-        fail(f"{key} must be a positive integer{' or null' if key in ('vocab_size', 'max_length') else ''}, "
-             f"got {value!r}")
-    for key in ("model_type", "base_model_name", "task"):
-        if not (isinstance(info.get(key), str) or (key != "model_type" and info.get(key) is None)):
-            fail(f"{key} must be a string, got {info.get(key)!r}")
-    tensors = info["tensors"]
-    if not isinstance(tensors, dict) or not all(
-            isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape) for shape in tensors.values()):
-        fail("tensors must map each tensor name to its shape, a list of integers")
-    names = info.get("label_names")
-    if names is not None and (not isinstance(names, list) or len(names) != info["num_labels"]
-                              or not all(isinstance(n, str) for n in names)):
-        fail(f"label_names must be null or a list of {info['num_labels']} strings (one per label), got {names!r}")
-    try:
-        SpafitConfig.from_dict(info["spafit_config"])
-    except (TypeError, ValueError) as error:
-        fail(f"bad spafit_config: {error}")
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def adapter_files(path) -> tuple[Path, Path]:
-    """The weights and config files of the adapter folder `path` (no check that they exist)."""
-    folder = Path(path)
-    return folder / WEIGHTS_NAME, folder / CONFIG_NAME
-
-
-def adapter_size_bytes(path) -> int:
-    """Bytes on disk of the adapter at `path`: its safetensors file plus its JSON config."""
-    files = [f for f in adapter_files(path) if f.is_file()]
-    if not files:
-        raise FileNotFoundError(f"no adapter at {path}: expected {WEIGHTS_NAME} and {CONFIG_NAME} in that folder")
-    return sum(f.stat().st_size for f in files)
 
 
 # --- saving ----------------------------------------------------------------------------------------------------
@@ -129,7 +67,7 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
     if not tensors:
         raise ValueError("no parameter of this model trains (requires_grad), so the adapter would be empty")
 
-    folder = Path(path)
+    folder = check_adapter_folder(path)
     weights, config_file = adapter_files(folder)
     info = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "package_version": __version__,
@@ -144,9 +82,10 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
     twin = _fresh_twin(model)
     if twin is not None:  # the dry run load_adapter will make, so an adapter that saves also loads
         check_tensors_fit(tensors, _spafit_shapes(twin, config), folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    save_file(tensors, str(weights), metadata={"format": "pt"})
-    config_file.write_text(json.dumps(info, indent=2) + "\n")
+    # both files are complete before either replaces the previous adapter's, so a failed save leaves it loadable
+    with atomic_files(weights, config_file) as (new_weights, new_config):
+        save_file(tensors, str(new_weights), metadata={"format": "pt"})
+        new_config.write_text(json.dumps(info, indent=2) + "\n")
     return folder
 
 
@@ -154,6 +93,8 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
 
 def read_adapter_config(path) -> dict:
     """The adapter's JSON config, or a clear error: missing folder or files, unreadable JSON, foreign format."""
+    if path is None or str(path) == "":
+        raise FileNotFoundError("the adapter path is empty; give the adapter's folder")
     weights, config_file = adapter_files(path)
     if not Path(path).is_dir():
         raise FileNotFoundError(f"no adapter folder at {path}")
@@ -195,7 +136,9 @@ def check_base_model(model: nn.Module, info: dict, path) -> None:
     if getattr(model, "spafit_config", None) is not None or lora_modules(model):
         raise ValueError("load_adapter needs a fresh base model, but this one already has SPAFIT or LoRA applied")
     facts = base_model_facts(model)
-    # adapters saved before vocab_size was recorded lack it: compare what the file has
+    # adapters saved before vocab_size and the head were recorded lack them: compare what the file has, and
+    # read a missing head as "cls", the only one there was
+    info = {**info, "head": adapter_head(info)}
     wrong = [f"{key} {info[key]!r} (the given model has {facts[key]!r})"
              for key in facts if key in info and facts[key] != info[key]]
     if wrong:
@@ -279,6 +222,8 @@ def merge_adapter(model: nn.Module) -> nn.Module:
     result is a plain transformers model with no extra matrix products, which `save_pretrained` can write and
     any code can run. The logits stay the same. It cannot be unmerged: keep the adapter to train further.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"merge_adapter needs a model (an nn.Module), got {type(model).__name__}")
     for name, module in lora_modules(model).items():
         module.merge()
         parent_name, _, child = name.rpartition(".")

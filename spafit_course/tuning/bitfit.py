@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from .architectures import get_layers
-from .freezing import check_bias_terms, freeze_all, unfreeze_biases, unfreeze_head
+from .freezing import check_bias_terms, check_pooler, freeze_all, unfreeze_biases, unfreeze_head
 from .lora import check_fresh
 
 
@@ -17,6 +17,7 @@ def apply_bitfit(model: nn.Module, bias_terms: str = "linear", train_pooler: boo
     """
     check_bias_terms(bias_terms)
     layers = get_layers(model)
+    check_pooler(model, train_pooler)
     check_fresh(model)
     freeze_all(model)
     for layer in layers:

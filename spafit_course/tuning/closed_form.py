@@ -3,10 +3,14 @@
 A learner can check every count the model reports with pencil and paper; tests hold these formulas and the
 real models to the same numbers. Symbols: H hidden size, I FFN size, L layers, V vocabulary, P positions,
 T token types, C labels, r LoRA rank.
+
+The head (`heads.py`) is the config's own unless given: "cls" has BERT's pooler (H^2 + H) before the classifier,
+"mean" has no pooler.
 """
 
 from __future__ import annotations
 
+from .heads import check_head, head_of_config
 from .params import ParameterCount
 from .spafit import FROZEN, LORA_AND_BIAS, SpafitConfig, layer_groups
 
@@ -54,17 +58,25 @@ def head_params(config) -> int:
     return config.hidden_size * config.num_labels + config.num_labels
 
 
-def total_params(config) -> int:
-    """Every parameter of BertForSequenceClassification (333,581,314 for bert-large-cased with 2 labels)."""
-    return (embedding_params(config) + config.num_hidden_layers * layer_params(config) + pooler_params(config)
-            + head_params(config))
+def total_params(config, head: str | None = None) -> int:
+    """Every parameter of the classifier: BertForSequenceClassification with the "cls" head (333,581,314 for
+    bert-large-cased with 2 labels), the same less the pooler with the "mean" head."""
+    head = check_head(head or head_of_config(config))
+    return (embedding_params(config) + config.num_hidden_layers * layer_params(config)
+            + (pooler_params(config) if head == "cls" else 0) + head_params(config))
 
 
-def closed_form_count(config, spafit: SpafitConfig | None = None) -> ParameterCount:
-    """Trainable and total parameters after `apply_spafit(model, spafit)`; `None` means full fine-tuning."""
-    total = total_params(config)
+def closed_form_count(config, spafit: SpafitConfig | None = None, head: str | None = None) -> ParameterCount:
+    """Trainable and total parameters after `apply_spafit(model, spafit)`; `None` means full fine-tuning.
+
+    `head` defaults to the config's own; the "mean" head has no pooler, so `spafit.train_pooler` must be off.
+    """
+    head = check_head(head or head_of_config(config))
+    total = total_params(config, head)
     if spafit is None:
         return ParameterCount(total, total)
+    if spafit.train_pooler and head == "mean":
+        raise ValueError("train_pooler=True, but the mean head has no pooler; set train_pooler=False")
     groups = layer_groups(config.num_hidden_layers, spafit.n1, spafit.n2)
     trained_layers = sum(g != FROZEN for g in groups)
     lora_layers = sum(g == LORA_AND_BIAS for g in groups)

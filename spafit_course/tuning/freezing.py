@@ -16,15 +16,24 @@ def freeze_all(model: nn.Module) -> None:
         p.requires_grad_(False)
 
 
+def check_pooler(model: nn.Module, train_pooler: bool) -> None:
+    """`train_pooler=True` needs a pooler in the encoder; a model without one (the mean head of `heads.py`, whose
+    classifier reads the mean of the last hidden states, or a RoBERTa/ELECTRA/DistilBERT classifier) refuses it."""
+    if train_pooler and pooler_of(model) is None:
+        raise ValueError(f"train_pooler=True, but this {type(model).__name__} has no pooler in its encoder (a mean "
+                         "head reads the mean of the last hidden states; other families have their own head); "
+                         "set train_pooler=False")
+
+
 def unfreeze_head(model: nn.Module, train_pooler: bool = False) -> None:
-    """The task head always trains; the pooler only when asked."""
+    """The task head always trains; the pooler only when asked (and only a model with a pooler can be asked)."""
+    check_pooler(model, train_pooler)
     names = set(head_parameter_names(model))
     for name, p in model.named_parameters():
         if name in names:
             p.requires_grad_(True)
-    pooler = pooler_of(model)
-    if train_pooler and pooler is not None:
-        for p in pooler.parameters():
+    if train_pooler:
+        for p in pooler_of(model).parameters():
             p.requires_grad_(True)
 
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from torch import nn
 
 from .architectures import get_layers, resolve_targets
-from .freezing import check_bias_terms, freeze_all, unfreeze_biases, unfreeze_head
+from .freezing import check_bias_terms, check_pooler, freeze_all, unfreeze_biases, unfreeze_head
 from .lora import check_fresh, check_lora_hyperparameters, inject_lora
 from .validation import as_int, as_targets
 
@@ -35,7 +35,8 @@ class SpafitConfig:
     dropout       dropout on LoRA's input, in [0, 1)
     bias_terms    which biases train in groups 2 and 3: "linear" (every Linear bias), "all" (plus LayerNorm),
                   or "none"
-    train_pooler  whether BERT's pooler trains with the head (off: the paper's counts leave it frozen)
+    train_pooler  whether BERT's pooler trains with the head (off: the paper's counts leave it frozen); only
+                  a model with a pooler accepts True (a mean head, `heads.py`, has none)
     """
 
     n1: int
@@ -114,6 +115,7 @@ def apply_spafit(model: nn.Module, config: SpafitConfig) -> nn.Module:
     layers = get_layers(model)
     check_boundaries(len(layers), config.n1, config.n2)
     resolve_targets(model, config.targets)
+    check_pooler(model, config.train_pooler)
     check_fresh(model)
 
     groups = layer_groups(len(layers), config.n1, config.n2)

@@ -18,7 +18,8 @@ import numpy as np
 
 from ..practice import one_thread
 from ..stats import CONFIDENCE, PairedDifference, paired_difference
-from .tools import CheckFailed, verdict
+from ...runs.overrides import is_number
+from .tools import CheckFailed, as_list, as_number, printable, safe_repr, verdict
 
 
 def single_threaded(function):
@@ -83,7 +84,7 @@ def read_letter(answer, options: dict[str, Option], what: str) -> str:
     match = re.fullmatch(r"\s*\(?([a-zA-Z])\)?(?:[\s).:].*)?", str(answer), re.S) if isinstance(answer, str) else None
     letter = match.group(1).lower() if match else None
     if letter not in options:
-        raise CheckFailed(f"{what}: not one of the options", f"one of {letters}", repr(answer),
+        raise CheckFailed(f"{what}: not one of the options", f"one of {letters}", safe_repr(answer),
                           "answer with the letter of one option")
     return letter
 
@@ -99,21 +100,21 @@ def judge_choice(what: str, answer, options: dict[str, Option], right: str) -> s
 
 def compare_number(what: str, expected: float, got, tolerance: float, hint: str | None = None) -> None:
     """Fail unless `got` is a number within `tolerance` of `expected`."""
-    try:
-        value = float(got)
-    except (TypeError, ValueError):
-        raise CheckFailed(what, f"a number near {expected:.4g}", repr(got), hint) from None
-    if not math.isfinite(value) or abs(value - expected) > tolerance:
+    value = as_number(got)
+    if not is_number(value):
+        raise CheckFailed(what, f"a number near {expected:.4g}", f"a {type(got).__name__}: {safe_repr(got)}", hint)
+    if abs(value - expected) > tolerance:
         raise CheckFailed(what, f"{expected:.4g} (± {tolerance:.2g})", f"{value:.4g}", hint)
 
 
 def scores_of(values, what: str) -> list[float]:
     """A list of finite numbers, one per seed or draw, or a FAIL saying what came back instead."""
-    try:
-        scores = [float(v) for v in values]
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what}: one number per seed", "a list of numbers", repr(values)[:80]) from None
-    if len(scores) < 2 or not all(math.isfinite(v) for v in scores):
+    scores = as_list(values)
+    if not isinstance(scores, list) or not all(is_number(v) for v in scores):
+        raise CheckFailed(f"{what}: one number per seed", "a list of numbers (a tuple or NumPy array works too)",
+                          f"a {type(values).__name__}: {safe_repr(values)[:80]}")
+    scores = [float(v) for v in scores]
+    if len(scores) < 2:
         raise CheckFailed(f"{what}: at least two finite numbers, one per seed", "two or more numbers", scores)
     return scores
 
@@ -122,12 +123,11 @@ def interval_of(difference) -> tuple[float, float, float]:
     """(mean, low, high) of a PairedDifference, or of a (mean, low, high) tuple."""
     if isinstance(difference, PairedDifference):
         return difference.mean, difference.low, difference.high
-    try:
-        mean, low, high = (float(v) for v in difference)
-    except (TypeError, ValueError):
+    values = as_list(difference)
+    if not isinstance(values, list) or len(values) != 3 or not all(is_number(v) for v in values):
         raise CheckFailed("the paired difference", "stats.paired_difference(a, b) (or its mean, low, high)",
-                          repr(difference)[:80]) from None
-    return mean, low, high
+                          f"a {type(difference).__name__}: {safe_repr(difference)[:80]}")
+    return tuple(float(v) for v in values)
 
 
 def _unpaired(a, b):

@@ -13,7 +13,9 @@ from ...tuning.freezing import freeze_all, unfreeze_head
 from ..bitfit_runs import bias_change_by_family
 from ..practice import logits, train_steps
 from .answers import Option, answer_check, judge_choice, require, single_threaded
-from .tools import CheckFailed, compare_names, compare_tensors, diagnose, learner_check, trainable_names
+from ...runs.overrides import is_number
+from .tools import (CheckFailed, as_number, compare_names, compare_tensors, diagnose, learner_check, safe_repr,
+                    trainable_names)
 
 # ---------------------------------------------------------------- exercise 1.1
 
@@ -144,8 +146,12 @@ def check_bias_movement(movement_fn):
         got = movement_fn(base, batches, optimizer, lr)
         if not isinstance(got, dict) or set(got) != set(expected):
             raise CheckFailed(f"{optimizer}: one number per bias family", sorted(expected),
-                              sorted(got) if isinstance(got, dict) else repr(got)[:80],
+                              sorted(got) if isinstance(got, dict) else f"a {type(got).__name__}: "
+                                                                         f"{safe_repr(got)[:80]}",
                               "return bias_change_by_family(trained copy, base)")
+        got = {f: as_number(v) for f, v in got.items()}
+        if not all(is_number(v) for v in got.values()):
+            raise CheckFailed(f"{optimizer}: one number per bias family", "numbers", safe_repr(got)[:80])
         wrong = [f for f in expected if abs(float(got[f]) - expected[f]) > 1e-6 + 1e-4 * expected[f]]
         if wrong:
             other = reference_bias_movement(base, batches, "sgd" if optimizer == "adam" else "adam", lr)

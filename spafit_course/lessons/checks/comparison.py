@@ -8,7 +8,8 @@ import numpy as np
 from ..practice_runs import fitted_probe
 from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
 from .setup import synthetic_pool
-from .tools import CheckFailed, learner_check
+from ...runs.overrides import is_number
+from .tools import CheckFailed, as_list, learner_check, safe_repr
 
 # ---------------------------------------------------------------- exercise 5.1
 
@@ -44,7 +45,8 @@ def check_choose_and_report(choose_fn):
         test_reads = [cell for split, cell in reads if split == "test"]
         label = f"cells {list(validation)}"
         if not isinstance(got, dict) or not {"validation", "chosen", "test"} <= set(got):
-            raise CheckFailed(f"{label}: the result", "a dict with 'validation', 'chosen' and 'test'", repr(got)[:80])
+            raise CheckFailed(f"{label}: the result", "a dict with 'validation', 'chosen' and 'test'",
+                              f"a {type(got).__name__}: {safe_repr(got)[:80]}")
         if len(test_reads) != 1 or test_reads[0] != best:
             hint = ("every cell was scored on test: choosing by test scores makes the test split part of the choice"
                     if len(set(test_reads)) > 1 else "the test split is read once, for the chosen cell only"
@@ -53,8 +55,9 @@ def check_choose_and_report(choose_fn):
         chosen = tuple(got["chosen"]) if isinstance(got["chosen"], (tuple, list)) else got["chosen"]
         if chosen != best:
             raise CheckFailed(f"{label}: the chosen cell", best, chosen, "choose the best validation score")
-        if abs(float(got["test"]) - test[best]) > 1e-12:
-            hint = "that is its validation score" if abs(float(got["test"]) - validation[best]) < 1e-12 else None
+        if not is_number(got["test"]) or abs(float(got["test"]) - test[best]) > 1e-12:
+            hint = ("that is its validation score" if is_number(got["test"]) and
+                    abs(float(got["test"]) - validation[best]) < 1e-12 else None)
             raise CheckFailed(f"{label}: the reported test score", test[best], got["test"], hint)
         if {tuple(k): v for k, v in dict(got["validation"]).items()} != validation:
             raise CheckFailed(f"{label}: every cell's validation score", validation, got["validation"])
@@ -102,11 +105,12 @@ def check_selection_scores(selection_fn):
     for seed in (0, 1, 2):
         rows = np.random.default_rng(seed).choice(120, size=70, replace=False)
         expected = reference_selection_scores(pool, rows)
-        got = selection_fn(pool, rows)
-        try:
-            got = tuple(float(v) for v in got)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"sample {seed}: two scores", expected, repr(got)[:80]) from None
+        answer = selection_fn(pool, rows)
+        got = as_list(answer)
+        if not isinstance(got, list) or not all(is_number(v) for v in got):
+            raise CheckFailed(f"sample {seed}: two scores", "a tuple of two numbers",
+                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}")
+        got = tuple(float(v) for v in got)
         if len(got) != 2 or not np.allclose(got, expected, atol=1e-9):
             hint = ("both numbers chose on test: the first chooses the layer by its validation score"
                     if len(got) == 2 and np.isclose(got[0], expected[1]) else

@@ -9,7 +9,8 @@ from ...tuning.closed_form import closed_form_count
 from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.spafit import SpafitConfig, apply_spafit
 from .answers import Option, answer_check, judge_choice, single_threaded
-from .tools import CheckFailed, learner_check, sample_inputs
+from ...runs.overrides import is_int
+from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr, sample_inputs
 
 # ---------------------------------------------------------------- exercise 4.2
 
@@ -44,11 +45,12 @@ def check_settings_in_range(search_fn):
     """Exercise 4.2: `search_fn(config, low, high, r, targets)` lists every (N1, N2) whose count is in range."""
     for label, config, low, high, r, targets in _range_cases():
         expected = reference_settings_in_range(config, low, high, r, targets)
-        got = search_fn(config, low, high, r, targets)
-        try:
-            got = sorted(tuple(int(v) for v in pair) for pair in got)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"{label}: a list of (N1, N2) pairs", expected[:4], repr(got)[:80]) from None
+        answer = search_fn(config, low, high, r, targets)
+        pairs = [as_list(pair) for pair in as_list(answer)] if isinstance(as_list(answer), list) else None
+        if pairs is None or not all(isinstance(p, list) and len(p) == 2 and all(is_int(v) for v in p) for p in pairs):
+            raise CheckFailed(f"{label}: a list of (N1, N2) pairs of integers (a NumPy array works too)",
+                              expected[:4], f"a {type(answer).__name__}: {safe_repr(answer)[:80]}")
+        got = sorted(tuple(int(v) for v in p) for p in pairs)
         if got == expected:
             continue
         layers, extra, missing = config.num_hidden_layers, sorted(set(got) - set(expected)), sorted(
@@ -146,7 +148,10 @@ def check_backward_layers(count_fn):
         ids, mask = sample_inputs(model)
         batch = {"input_ids": ids, "attention_mask": mask}
         expected = reference_backward_layers(model, batch)
-        got = count_fn(model, batch)
+        got = as_number(count_fn(model, batch))
+        if not is_int(got):
+            raise CheckFailed(f"{setting} on a tiny {layers}-layer BERT", f"an int: {expected}",
+                              f"a {type(got).__name__}: {safe_repr(got)}", "count the layers: a whole number")
         if got != expected:
             trained = sum(any(p.requires_grad for p in layer.parameters()) for layer in get_layers(model))
             hint = ("that counts the embeddings' output too: hidden_states[0] is not a layer" if got == expected + 1

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..practice_runs import fitted_probe
 from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
-from .tools import CheckFailed, learner_check
+from .tools import CheckFailed, as_list, learner_check, safe_repr
 
 # ---------------------------------------------------------------- exercise 6.1
 
@@ -39,12 +39,17 @@ def check_question_correct(correct_fn):
     top = len(features["train"]) - 1
     for layer in (top, 1):
         expected = reference_question_correct(features, layer)
-        got = correct_fn(features, layer)
-        if np.ndim(got) == 0:
+        answer = correct_fn(features, layer)
+        got = as_list(answer)
+        if not isinstance(got, list):
             raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", f"{len(expected)} answers",
-                              repr(got), "return the answers themselves (probe.predict(...) == labels), not their "
+                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}", "return the answers themselves (probe.predict(...) == labels), not their "
                                          "mean: a paired comparison needs each question's answer")
-        got = np.asarray(got).astype(int).ravel()
+        try:
+            got = np.asarray(got, dtype=float).astype(int).ravel()
+        except (TypeError, ValueError):
+            raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", "numbers 1 or 0",
+                              safe_repr(answer)[:80]) from None
         if got.shape != expected.shape or not np.array_equal(got, expected):
             neighbours = {k: reference_question_correct(features, k) for k in range(top + 1) if k != layer}
             other = next((k for k, v in neighbours.items() if got.shape == v.shape and np.array_equal(got, v)), None)

@@ -13,7 +13,8 @@ from ..practice import boundaries_from_curve, draw
 from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, require,
                       single_threaded)
 from .setup import synthetic_pool
-from .tools import CheckFailed, compare_tensors, diagnose, learner_check, sample_inputs
+from ...runs.overrides import is_number
+from .tools import CheckFailed, as_list, compare_tensors, diagnose, learner_check, safe_repr, sample_inputs
 
 
 def reference_layer_features(model: nn.Module, input_ids, attention_mask) -> torch.Tensor:
@@ -74,11 +75,15 @@ def check_probe_curve(curve_fn):
         rows = draw(len(pool["train"]["labels"]), size, seed)
         expected = reference_probe_curve(pool, rows)
         got = curve_fn(pool, rows)
-        got_list = [float(v) for v in got] if hasattr(got, "__len__") else got
+        got_list = as_list(got)
         label = f"{size} training rows (seed {seed}), {len(pool['test']['labels'])} test rows"
-        if not isinstance(got_list, list) or len(got_list) != len(expected):
+        if not isinstance(got_list, list) or not all(is_number(v) for v in got_list):
+            raise CheckFailed(f"{label}: one accuracy per layer, embeddings first",
+                              f"a list of {len(expected)} numbers (a tuple or NumPy array works too)",
+                              f"a {type(got).__name__}: {safe_repr(got)[:80]}")
+        if len(got_list) != len(expected):
             raise CheckFailed(f"{label}: one accuracy per layer, embeddings first", f"{len(expected)} accuracies",
-                              repr(got)[:80], "row 0 of the features is the embeddings: it gets a probe too")
+                              f"{len(got_list)} accuracies", "row 0 of the features is the embeddings: it gets a probe too")
         if np.allclose(got_list, expected, atol=1e-9):
             continue
         train = pool["train"]
@@ -136,7 +141,7 @@ def check_flip(pool, train_size, seeds):
     """Exercise 3.3: two seeds whose samples make the rule pick different boundaries, verified by a rerun."""
     pool = require(pool, "pool")
     if not isinstance(seeds, (tuple, list)) or len(seeds) != 2 or seeds[0] == seeds[1]:
-        raise CheckFailed("two different seeds", "(seed_a, seed_b)", repr(seeds),
+        raise CheckFailed("two different seeds", "(seed_a, seed_b)", safe_repr(seeds),
                           "name two seeds from the table above whose (N1, N2) differ")
     n = len(pool["train"]["labels"])
     found = [boundaries_from_curve(reference_probe_curve(pool, draw(n, train_size, int(s)))) for s in seeds]

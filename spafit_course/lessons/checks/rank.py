@@ -10,7 +10,8 @@ import torch
 from ...tuning.lora import LoRALinear
 from ..practice import fit_update, low_rank_update
 from .answers import Option, answer_check, judge_choice, require, single_threaded
-from .tools import CheckFailed, learner_check
+from ...runs.overrides import is_number
+from .tools import CheckFailed, as_number, learner_check, safe_repr
 
 # ---------------------------------------------------------------- exercise 2.2
 
@@ -30,11 +31,11 @@ def check_best_error(best_fn):
     for rows, cols, rank, r in ((12, 10, 5, 2), (8, 8, 3, 3), (16, 6, 6, 1), (9, 9, 4, 0)):
         delta = torch.randn(rows, rank, generator=generator) @ torch.randn(rank, cols, generator=generator)
         expected = reference_best_error(delta, r)
-        got = best_fn(delta.clone(), r)
-        try:
-            value = float(got)
-        except (TypeError, ValueError):
-            raise CheckFailed(f"a {rows} x {cols} update of rank {rank}, r = {r}", f"{expected:.4f}", repr(got)) from None
+        got = as_number(best_fn(delta.clone(), r))
+        if not is_number(got):
+            raise CheckFailed(f"a {rows} x {cols} update of rank {rank}, r = {r}", f"a number: {expected:.4f}",
+                              f"a {type(got).__name__}: {safe_repr(got)}")
+        value = float(got)
         if abs(value - expected) > 1e-4:
             s = torch.linalg.svdvals(delta.double())
             causes = {float(s[r:].square().sum().sqrt()): "that is the error's size itself: divide by the norm of "

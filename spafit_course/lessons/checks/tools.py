@@ -29,17 +29,64 @@ class CheckFailed(Exception):
         self.what, self.expected, self.got, self.hint = what, expected, got, hint
 
 
+def printable(value) -> str:
+    """`str(value)`, or a description when the learner's object cannot be printed (its __str__ raises)."""
+    try:
+        return str(value)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # anything a learner's __str__ does must not escape the check
+        return f"(a {type(value).__name__} that cannot be printed: its __str__ raised {type(error).__name__})"
+
+
+def safe_repr(value) -> str:
+    """`repr(value)`, or a description when the learner's object cannot be shown."""
+    try:
+        return repr(value)
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # as printable: nothing a learner's object does may escape
+        return printable(value)
+
+
+def shown_pair(expected, got) -> tuple[str, str]:
+    """Expected and got as text; when they print alike (True and numpy.True_), with their types, so the FAIL
+    says what differs."""
+    expected_text, got_text = printable(expected), printable(got)
+    if expected_text == got_text and type(expected) is not type(got):
+        expected_text += f" (a {type(expected).__name__})"
+        got_text += f" (a {type(got).__module__}.{type(got).__name__}, expected {type(expected).__name__})"
+    return expected_text, got_text
+
+
+def raised_text(error: BaseException) -> str:
+    """What the learner's code raised, in one line, whatever its message does when printed."""
+    kind = type(error).__name__
+    if isinstance(error, SystemExit):
+        return (f"called sys.exit({printable(error.code)}), which would stop the notebook; return a value "
+                "instead")
+    message = printable(error) or "(no message)"
+    return f"raised {kind}: {message}"
+
+
 def verdict(name: str, body, learner) -> tuple[bool, str]:
-    """(passed, the PASS/FAIL text) of one check body on the learner's answer; learner errors become a FAIL."""
+    """(passed, the PASS/FAIL text) of one check body on the learner's answer; learner errors become a FAIL.
+
+    Nothing the learner's code does escapes as an exception but a KeyboardInterrupt (the notebook's stop
+    button): an exception, `sys.exit`, an exception or a result that cannot be printed each become a FAIL.
+    """
     try:
         with torch.random.fork_rng():  # the checks seed themselves without moving the notebook's random state
             torch.manual_seed(0)
             summary = body(learner)
     except CheckFailed as failure:
-        text = f"FAIL {name}: {failure.what}\n  expected: {failure.expected}\n  got:      {failure.got}"
-        return False, wrap(text + (f"\n  likely cause: {failure.hint}" if failure.hint else ""))
-    except Exception as error:  # the learner's code raised: report it, keep the notebook running
-        return False, wrap(f"FAIL {name}: your code raised {type(error).__name__}: {str(error) or '(no message)'}")
+        expected, got = shown_pair(failure.expected, failure.got)
+        text = f"FAIL {name}: {printable(failure.what)}\n  expected: {expected}\n  got:      {got}"
+        return False, wrap(text + (f"\n  likely cause: {printable(failure.hint)}" if failure.hint else ""))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # the learner's code raised or exited: report it, keep running
+        return False, wrap(f"FAIL {name}: your code {raised_text(error)}")
     return True, wrap(f"PASS {name}: {summary}")
 
 
@@ -88,6 +135,28 @@ def captured(check, learner) -> tuple[bool, str]:
     with contextlib.redirect_stdout(buffer):  # anything the learner's code prints comes first, as in a notebook
         passed, text = check.verdict(learner)
     return passed, buffer.getvalue() + text + "\n"
+
+
+def as_list(got):
+    """A learner's sequence answer as a plain list (a tuple, a NumPy array or a tensor are right answers too);
+    NumPy and torch scalars become Python numbers. Anything else comes back as it is, for the FAIL to show."""
+    import numpy as np
+
+    if isinstance(got, (np.ndarray, torch.Tensor)):
+        got = got.tolist()
+    if isinstance(got, (list, tuple)):
+        return [v.item() if isinstance(v, (np.generic, torch.Tensor)) and getattr(v, "ndim", 0) == 0 else v
+                for v in got]
+    return got
+
+
+def as_number(got):
+    """A learner's number (a NumPy or 0-d tensor scalar is one too) as a Python number; else as it is."""
+    import numpy as np
+
+    if isinstance(got, (np.generic, np.ndarray, torch.Tensor)) and getattr(got, "ndim", 1) == 0:
+        return got.item()
+    return got
 
 
 def short(items, limit: int = 4) -> str:
@@ -197,6 +266,9 @@ def use_or_reference(learner, reference, check):
     if passes(check, learner):
         return learner
     name = getattr(reference, "__qualname__", repr(reference))
-    print(f"note: {getattr(learner, '__name__', 'your answer')} does not pass its check yet; "
-          f"from here on this notebook uses {name} instead")
+    try:
+        yours = printable(getattr(learner, "__name__", "your answer"))
+    except Exception:  # a learner's object whose attribute lookup raises
+        yours = "your answer"
+    print(f"note: {yours} does not pass its check yet; from here on this notebook uses {name} instead")
     return reference

@@ -1,0 +1,297 @@
+"""The course website (`make book`), built as a reader gets it and read as a reader meets it.
+
+The book is built once from the notebooks' stored outputs (nothing runs; about 15 s), with every Sphinx warning an
+error. The checks on its files: every page of the table of contents is there, every image and every internal
+link leads somewhere, no page shows a traceback or a widget's text representation, each notebook page launches
+in Colab and downloads from the published address. Then headless Chromium opens every page and fails on any
+console error other than an image from the network (the Colab badge; the checks run offline), and keeps
+screenshots of lesson 04, whose explorer must show as a picture.
+
+Deselect both with `-m "not book"`. The browser check uses Debian's `chromium` and `chromium-driver` and is
+skipped, saying so, where they are absent; screenshots go to $SPAFIT_SCREENSHOTS (default: _build/screenshots).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from spafit_course.lessons import publish
+
+pytestmark = pytest.mark.book
+
+ROOT = Path(__file__).resolve().parent.parent
+TOC = ROOT / "docs" / "book" / "_toc.yml"
+LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
+# what a widget's text representation starts with, where its figure belongs
+WIDGET_TEXT = re.compile(r"\b(VBox|HBox|Box|GridBox|Tab|Accordion|Output|IntSlider|Dropdown|SelectMultiple|Button)"
+                         r"\((children|value|description|layout|outputs)=")
+TRACEBACK = re.compile(r"Traceback \(most recent call last\)|Error displaying widget|\w+Error: .*\n.*-{5,}")
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_book = _load("build_book", ROOT / "tools" / "build_book.py")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The built site's html folder (a fresh build; any Sphinx warning fails it)."""
+    if importlib.util.find_spec("jupyter_book") is None:
+        pytest.skip('jupyter-book is not installed: pip install -e ".[book]" (make setup does)')
+    index = build_book.build(tmp_path_factory.mktemp("book"), quiet=True)
+    return index.parent
+
+
+def toc_files() -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load(TOC.read_text())
+    return [toc["root"]] + [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+
+
+class Page(HTMLParser):
+    """What a reader meets on one page: images, links, anchors, and the text of the cells' outputs."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path, self.images, self.links, self.scripts, self.ids = path, [], [], [], set()
+        self.outputs, self._depth, self._output_at, self._texts = [], 0, None, []
+        self.text = []
+        self.feed(path.read_text(encoding="utf-8"))
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if attrs.get("id"):
+            self.ids.add(attrs["id"])
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        elif tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+        elif tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+        elif tag == "link" and attrs.get("href") and "stylesheet" in (attrs.get("rel") or ""):
+            self.scripts.append(attrs["href"])
+        if tag == "div":
+            self._depth += 1
+            if self._output_at is None and "cell_output" in (attrs.get("class") or "").split():
+                self._output_at, self._texts = self._depth, []
+                self.outputs.append({"text": "", "images": []})
+        if tag == "img" and self._output_at is not None:
+            self.outputs[-1]["images"].append(attrs.get("src", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "div":
+            if self._output_at == self._depth:
+                self.outputs[-1]["text"] = "".join(self._texts)
+                self._output_at = None
+            self._depth -= 1
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._output_at is not None:
+            self._texts.append(data)
+
+
+def pages(site: Path) -> dict[str, Page]:
+    return {name: Page(site / f"{name}.html") for name in toc_files()}
+
+
+@pytest.fixture(scope="module")
+def read(site) -> dict[str, Page]:
+    return pages(site)
+
+
+def local(url: str) -> bool:
+    return not urlsplit(url).scheme and not url.startswith(("#", "//"))
+
+
+def test_every_page_of_the_table_of_contents_is_built(site):
+    files = toc_files()
+    assert files[0] == "README" and [f for f in files if f.startswith("notebooks/")] == [f"notebooks/{s}" for s in
+                                                                                           LESSONS]
+    assert {"docs/book/api", "docs/results", "docs/paper-profile"} <= set(files)
+    assert sorted(f for f in files if f.startswith(("exercises/", "solutions/"))) == sorted(
+        p.relative_to(ROOT).with_suffix("").as_posix() for folder in ("exercises", "solutions")
+        for p in (ROOT / folder).glob("*.ipynb"))
+    missing = [f for f in files if not (site / f"{f}.html").is_file()]
+    assert missing == []
+    assert "README.html" in (site / "index.html").read_text()  # the landing page is the README
+
+
+def test_every_image_script_and_stylesheet_a_page_uses_is_there(read):
+    for name, page in read.items():
+        for url in page.images + page.scripts:
+            if local(url):
+                target = (page.path.parent / unquote(urlsplit(url).path)).resolve()
+                assert target.is_file(), f"{name}: {url}"
+            else:
+                # offline: only pictures may come from the network (the Colab badge); no script, no theme
+                assert url in page.images, f"{name} loads {url} from the network"
+
+
+def test_internal_links_resolve(read):
+    for name, page in read.items():
+        for url in page.links:
+            if url.startswith("#"):
+                assert url[1:] in page.ids or url == "#", f"{name}: {url}"
+                continue
+            if not local(url):
+                continue
+            parts = urlsplit(url)
+            target = (page.path.parent / unquote(parts.path)).resolve()
+            assert target.exists(), f"{name}: {url}"
+            if parts.fragment and target.suffix == ".html":
+                assert f'id="{parts.fragment}"' in target.read_text(encoding="utf-8"), f"{name}: {url}"
+
+
+def test_no_page_shows_a_traceback_or_a_widget_as_text(read):
+    for name, page in read.items():
+        for output in page.outputs:
+            assert not TRACEBACK.search(output["text"]), f"{name}: {output['text'][:300]}"
+            assert not WIDGET_TEXT.search(output["text"]), f"{name}: {output['text'][:300]}"
+        assert "application/vnd.jupyter.widget" not in "".join(page.text), name
+
+
+def test_notebook_pages_launch_in_colab_and_download_from_the_published_address(read):
+    notebooks = [name for name in read if name.startswith(("notebooks/", "exercises/", "solutions/"))]
+    assert len(notebooks) == len(LESSONS) + 8
+    for name in notebooks:
+        links = read[name].links
+        assert publish.badge_url(f"{name}.ipynb") in links, name
+        assert f"{publish.repository_url()}/raw/{publish.BRANCH}/{name}.ipynb" in links, name
+
+
+def test_lessons_keep_their_figures_folded_answers_and_references(read):
+    for lesson in LESSONS:
+        page = read[f"notebooks/{lesson}"]
+        nb = json.loads((ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
+        figures = sum("image/png" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+        assert sum(len(o["images"]) for o in page.outputs) == figures, lesson
+        html = page.path.read_text(encoding="utf-8")
+        answers = sum("".join(c["source"]).count("<details>") for c in nb["cells"] if c["cell_type"] == "markdown")
+        assert answers and html.count("<details>") == answers and html.count("<summary>") >= answers, lesson
+        assert "references" in page.ids, lesson
+
+
+def test_lesson_04_shows_the_explorer_as_a_picture(read):
+    page = read["notebooks/04_spafit"]
+    html = page.path.read_text(encoding="utf-8")
+    cell = html[html.index("make_explorer"):]
+    output = cell[cell.index('class="cell_output'):cell.index('class="cell docutils', 1)]
+    assert "<img" in output and "VBox" not in output
+
+
+def test_the_api_reference_documents_every_module(read, site):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "docs" / "book"))
+    try:
+        course_book = _load("course_book", ROOT / "docs" / "book" / "course_book.py")
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "book"))
+    api = read["docs/book/api"]
+    modules = course_book.package_modules()
+    assert "spafit_course.tuning.spafit" in modules and len(modules) > 20
+    assert {f"module-{m}" for m in modules} <= api.ids
+    assert {"spafit_course.tuning.spafit.apply_spafit", "spafit_course.tuning.lora.LoRALinear",
+            "spafit_course.lessons.explorer.make_explorer"} <= api.ids
+
+
+# ---------------------------------------------------------------------------------------------- in a browser
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage", "--window-size=1400,1000")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not Path(path).is_file()]
+    if missing:
+        pytest.skip(f"headless Chromium is not installed ({', '.join(missing)} missing; on Debian: "
+                    "apt-get install chromium chromium-driver)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.skip('selenium is not installed: pip install -e ".[dev]"')
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS + (f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, path: Path) -> list[dict]:
+    """Load the page, wait until it and its images have loaded; return its console's errors."""
+    driver.get(path.as_uri())
+    deadline = time.time() + 20
+    while time.time() < deadline and not driver.execute_script(
+            "return document.readyState === 'complete' && [...document.images].every(i => i.complete)"):
+        time.sleep(0.1)
+    time.sleep(0.3)  # scripts that run on load
+    return [entry for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def network_image_error(entry: dict, images: list[str]) -> bool:
+    """A failed load of a picture from the network, which the offline check accepts."""
+    url = entry["message"].split(" ", 1)[0]
+    return entry.get("source") == "network" and url.startswith(("http://", "https://")) and url in images
+
+
+def test_every_page_loads_in_chromium_without_console_errors(site, browser):
+    for name in toc_files():
+        errors = open_page(browser, site / f"{name}.html")
+        images = browser.execute_script("return [...document.images].map(i => i.src)")
+        errors = [e for e in errors if not network_image_error(e, images)]
+        assert errors == [], f"{name}: {errors}"
+        broken = browser.execute_script(
+            "return [...document.images].filter(i => i.src.startsWith('file:') && !i.naturalWidth).map(i => i.src)")
+        assert broken == [], f"{name}: images that did not load: {broken}"
+        if name.startswith("notebooks/"):
+            assert not WIDGET_TEXT.search(browser.find_element("tag name", "body").text), name
+
+
+def test_lesson_04_in_chromium_shows_the_explorer_as_a_picture(site, browser):
+    from selenium.webdriver.common.by import By
+
+    folder = Path(os.environ.get("SPAFIT_SCREENSHOTS") or ROOT / "_build" / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    open_page(browser, site / "notebooks" / "04_spafit.html")  # its console: the test above
+    cells = browser.find_elements(By.CSS_SELECTOR, "div.cell")
+    explorer = next(c for c in cells if "make_explorer(" in c.find_element(By.CSS_SELECTOR, ".cell_input").text)
+    output = explorer.find_element(By.CSS_SELECTOR, ".cell_output")
+    picture = output.find_element(By.TAG_NAME, "img")
+    width, height = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", picture)
+    assert width > 600 and height > 250  # the explorer's default view, not an icon
+    assert "VBox" not in output.text and not WIDGET_TEXT.search(output.text)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", explorer)
+    assert explorer.screenshot(str(folder / "lesson04-explorer.png"))
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1400, min(height + 100, 16000))
+    try:
+        assert browser.save_screenshot(str(folder / "lesson04-page.png"))
+    finally:
+        browser.set_window_size(1400, 1000)
+    print(f"screenshots of lesson 04: {folder}")

@@ -1,0 +1,1 @@
+"""Lesson 05's claims, held against the multi-seed record it reads (tests/conftest.py: `record`)."""

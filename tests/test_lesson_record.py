@@ -1,0 +1,58 @@
+"""The multi-seed record the lessons read (lessons 01-06) is what the code makes: one seed rerun equals it.
+
+The record (`spafit-course lessons --record-seeds`) holds every lesson experiment on the quick profile for seeds
+42-46; the lessons show seed 42 in full and compare methods over all five. Rerunning seed 42 of lesson 04's five
+runs (the control, BitFit, LoRA, SPAFIT, full fine-tuning: every code path the other lessons reuse) must give the
+recorded numbers. The tolerance is two snippets of the 1,000 in the test split, for a different thread count.
+"""
+
+import json
+from dataclasses import asdict
+
+import pytest
+
+from spafit_course.lessons.budget import CONTROL, SEEDS
+from spafit_course.lessons.catalogue import RECORDED_EXPERIMENTS, lesson_result, lesson_seeds
+from spafit_course.lessons.results import trained_results
+from spafit_course.lessons.seeds import recorded_seeds, seed_scores
+from spafit_course.runs.profiles import get_profile
+
+PROFILE = get_profile("quick")
+TOLERANCE = 0.002
+
+
+@pytest.fixture(scope="module")
+def record():
+    return recorded_seeds()
+
+
+def test_the_record_was_made_with_this_profile_and_every_experiment(record):
+    assert record["profile"] == json.loads(json.dumps(asdict(PROFILE), default=list))
+    assert record["seeds"] == list(SEEDS)
+    assert set(record["results"]) == set(RECORDED_EXPERIMENTS)
+    for name, by_seed in record["results"].items():
+        assert sorted(by_seed) == sorted(map(str, SEEDS)), name
+
+
+@pytest.mark.parametrize("experiment", ["04", "01"])
+def test_seed_42_rerun_equals_the_record(record, experiment):
+    rerun = dict(trained_results(RECORDED_EXPERIMENTS[experiment](PROFILE, 42)))
+    recorded = dict(trained_results(record["results"][experiment]["42"]))
+    assert rerun.keys() == recorded.keys()
+    far = {label: (round(rerun[label], 4), round(recorded[label], 4)) for label in rerun
+           if abs(rerun[label] - recorded[label]) > TOLERANCE}
+    assert not far, f"seed 42 rerun against the record: {far}"
+
+
+def test_every_comparison_has_its_control_and_the_whole_test_split(record):
+    for experiment in ("01", "02", "04", "03-top-k", "06-forgetting"):
+        scores, _ = seed_scores(record, experiment)
+        assert CONTROL in scores or "head" in scores, experiment
+    assert CONTROL in seed_scores(record, "05", part="test")[0]
+    result = record["results"]["04"]["42"]
+    assert all(row["split"] == "test" for row in result["rows"])
+
+
+def test_lessons_read_the_record_on_the_quick_profile(record):
+    assert lesson_seeds("04", PROFILE) == record
+    assert lesson_result("04", PROFILE) == record["results"]["04"]["42"]
