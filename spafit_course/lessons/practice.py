@@ -120,20 +120,11 @@ def random_model(name: str, num_labels: int = 2, seed: int = 0):
 
 
 def boundaries_from_curve(accuracies, low: float = 1 / 3, high: float = 2 / 3) -> tuple[int, int]:
-    """Lesson 03's rule of thumb: (N1, N2) from probe accuracies a[0] (embeddings), a[1..L].
+    """Lesson 03's rule of thumb: (N1, N2) from probe accuracies a[0] (embeddings), a[1..L]; the one
+    implementation the lesson uses too (`layer_runs.boundaries_from_probe_curve`, which says the rule)."""
+    from .layer_runs import boundaries_from_probe_curve
 
-    With progress p[k] = (a[k] - a[0]) / (max(a) - a[0]): layers before the first one reaching `low` are frozen
-    (N1 of them), layers before the first one reaching `high` train biases (up to N2), the rest get LoRA. No rise
-    at all means nothing to adapt: N1 = N2 = L.
-    """
-    a = [float(v) for v in accuracies]
-    layers, rise = len(a) - 1, max(a) - a[0]
-    if rise <= 0:
-        return layers, layers
-    progress = [(v - a[0]) / rise for v in a]
-    n1 = next((k for k in range(1, layers + 1) if progress[k] >= low), layers + 1) - 1
-    n2 = next((k for k in range(1, layers + 1) if progress[k] >= high), layers + 1) - 1
-    return n1, max(n1, n2)
+    return boundaries_from_probe_curve(accuracies, low, high)
 
 
 def draw(n: int, size: int, seed: int) -> np.ndarray:
