@@ -270,5 +270,5 @@ def use_or_reference(learner, reference, check):
         yours = printable(getattr(learner, "__name__", "your answer"))
     except Exception:  # a learner's object whose attribute lookup raises
         yours = "your answer"
-    print(f"note: {yours} does not pass its check yet; the cells below use the package's {name} instead")
+    print(f"note: {yours} does not pass its check yet; from here on this notebook uses {name} instead")
     return reference
