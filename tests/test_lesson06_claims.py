@@ -137,3 +137,15 @@ def test_tables_print_each_majority_rate_on_its_own_line(record):
     assert "38,400" in budget_table(ablation) and "head" in budget_table(ablation).splitlines()[0]
     drift = drift_table(drift_over_seeds(record))
     assert drift.splitlines()[0].split()[:3] == ["run", "emb", "layer"] and max(map(len, drift.splitlines())) <= 100
+
+
+def test_every_undetectable_difference_leaves_room_for_a_point(record):
+    # section 6: "every such interval above is wider than a point on each side of its mean"
+    shown = [("06-forgetting", a, b, field) for field in ("score", "probe")
+             for a, b in (("full", "head"), ("lora", "head"), ("spafit", "head"), ("full", "lora"),
+                          ("full", "spafit"), ("lora", "spafit"))]
+    shown += [("06-ablation", "spafit", UNIFORM, field) for field in ("score", "probe")]
+    undetectable = [difference(record, experiment, a, b, field=field) for experiment, a, b, field in shown]
+    undetectable = [d for d in undetectable if not d.excludes_zero]
+    assert len(undetectable) >= 7
+    assert all(min(d.high - d.mean, d.mean - d.low) > 0.01 for d in undetectable)
