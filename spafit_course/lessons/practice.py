@@ -146,9 +146,11 @@ def training_batches(profile: Profile, steps: int, seed: int = 0, batch_size: in
     """`steps` padded batches of training snippets (input_ids, attention_mask, labels), the same for a seed."""
     task = get_task(profile.task)
     rows = subsample(load_task_data(task)["train"], steps * batch_size, seed)
-    return [snippet_batch(profile, rows[start:start + batch_size][task.text_fields[0]],
-                          rows[start:start + batch_size]["label"])
-            for start in range(0, steps * batch_size, batch_size)]
+    batches = []
+    for start in range(0, steps * batch_size, batch_size):  # a split smaller than that is read round again
+        chosen = rows.select([(start + i) % len(rows) for i in range(batch_size)])
+        batches.append(snippet_batch(profile, chosen[task.text_fields[0]], chosen["label"]))
+    return batches
 
 
 def snippet_batch(profile: Profile, texts, labels=None) -> dict:

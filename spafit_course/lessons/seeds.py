@@ -94,7 +94,9 @@ def seed_scores(record: dict, experiment: str, part: str | None = None, field: s
     else:
         per_seed = [{row["label"]: row[field] for row in result["rows"] if field in row} for result in by_seed]
         majority = [result[f"{field}_majority"] for result in by_seed]
-    return {label: [values[label] for values in per_seed] for label in per_seed[0]}, majority
+    # a result some seed lacks (a probe of a constant [CLS] vector, say) cannot pair up: only the common ones
+    return {label: [values[label] for values in per_seed] for label in per_seed[0]
+            if all(label in values for values in per_seed)}, majority
 
 
 def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=None, names=None, **where) -> str:
