@@ -128,10 +128,11 @@ def boundaries_from_curve(accuracies, low: float = 1 / 3, high: float = 2 / 3) -
 
 
 def draw(n: int, size: int, seed: int) -> np.ndarray:
-    """`size` distinct rows out of `n`, a different sample for every seed (the same one for the same seed)."""
-    if not 0 < size <= n:
-        raise ValueError(f"size must be between 1 and {n}, got {size}")
-    return np.random.default_rng(seed).choice(n, size=size, replace=False)
+    """`size` distinct rows out of `n`, a different sample for every seed (the same one for the same seed); out of
+    fewer than `size` rows (a tiny stand-in split), `size` rows drawn with replacement."""
+    if not (0 < size and 0 < n):
+        raise ValueError(f"size and n must be positive, got size={size} of n={n}")
+    return np.random.default_rng(seed).choice(n, size=size, replace=size > n)
 
 
 def small_profile(profile: Profile | None = None, train_size: int = 320, eval_size: int = 300,
