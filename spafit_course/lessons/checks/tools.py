@@ -50,7 +50,7 @@ def safe_repr(value) -> str:
 
 
 def shown_pair(expected, got) -> tuple[str, str]:
-    """Expected and got as text; when they print alike (True and numpy.True_), with their types, so the FAIL
+    """Expected and got as text; when they print alike (``True`` and ``numpy.True_``), with their types, so the FAIL
     says what differs."""
     expected_text, got_text = printable(expected), printable(got)
     if expected_text == got_text and type(expected) is not type(got):
