@@ -128,5 +128,6 @@ def test_solution_notebook_hygiene(path):
         for output in cell.get("outputs", []):
             assert output.output_type != "error" and output.get("name") != "stderr", (path.name, output)
         if cell.cell_type == "code" and re.search(r"^checks\.check_", cell.source, re.M):
-            assert "NBVAL_CHECK_OUTPUT" in cell.source  # nbval then holds the stored PASS to account
+            # nbval then holds the stored PASS to account; a verdict on a borderline measurement says why it is not
+            assert "NBVAL_CHECK_OUTPUT" in cell.source or "NBVAL_IGNORE_OUTPUT: " in cell.source
             assert cell.outputs and cell.outputs[0].text.startswith("PASS "), (path.name, cell.source)
