@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from spafit_course import SpafitConfig, apply_spafit, closed_form_count, layer_groups, load_adapter, merge_adapter
+from spafit_course import SpafitConfig, apply_spafit, load_adapter, merge_adapter
 from spafit_course import save_adapter
 from spafit_course.lessons import budget, checks, comparison_runs
 from spafit_course.lessons.bitfit_runs import bitfit_and_full
 from spafit_course.lessons.comparison_runs import boundary_sweep
 from spafit_course.lessons.explorer import explorer_counts, make_explorer, row_problem
-from spafit_course.lessons.forgetting_runs import budget_ablation, forgetting, n1_sweep, polarity_run
+from spafit_course.lessons.forgetting_runs import budget_ablation, forgetting, polarity_run
 from spafit_course.lessons.layer_runs import layer_probes, top_k_layers
 from spafit_course.lessons.lora_runs import lora_ranks
 from spafit_course.lessons.spafit_runs import four_methods
@@ -114,7 +114,7 @@ def test_an_unknown_profile_variable_is_named(monkeypatch):
 # --- lesson experiments --------------------------------------------------------------------------------------------
 
 LESSON_EXPERIMENTS = [bitfit_and_full, lora_ranks, layer_probes, top_k_layers, four_methods, boundary_sweep,
-                      polarity_run, forgetting, budget_ablation, n1_sweep]
+                      polarity_run, forgetting, budget_ablation]
 BAD_SEEDS = [(-1, "got -1"), (2 ** 32, "got 4294967296"), ("42", "got '42'"), (1.5, "got 1.5"), (True, "got True")]
 
 
@@ -325,15 +325,18 @@ def as_array(function):
 
 
 OTHER_CONTAINERS = [
-    (checks.check_layer_groups, as_array(layer_groups)),
-    (checks.check_layer_groups, lambda *args: tuple(layer_groups(*args))),
-    (checks.check_layer_groups, lambda *args: torch.tensor(layer_groups(*args))),
-    (checks.check_choose_boundaries, as_array(checks.reference_choose_boundaries)),
-    (checks.check_choose_boundaries, lambda *args, **kwargs: list(checks.reference_choose_boundaries(*args, **kwargs))),
-    (checks.check_probe_accuracies, as_array(checks.reference_probe_accuracies)),
-    (checks.check_probe_accuracies, lambda *args: tuple(checks.reference_probe_accuracies(*args))),
-    (checks.check_spafit_count, lambda config, spafit: np.int64(closed_form_count(config, spafit).trainable)),
-    (checks.check_spafit_count, lambda config, spafit: torch.tensor(closed_form_count(config, spafit).trainable)),
+    (checks.check_probe_curve, as_array(checks.reference_probe_curve)),
+    (checks.check_probe_curve, lambda *args: tuple(checks.reference_probe_curve(*args))),
+    (checks.check_head_scores, as_array(checks.reference_head_scores)),
+    (checks.check_head_scores, lambda *args: torch.tensor(checks.reference_head_scores(*args))),
+    (checks.check_settings_in_range, as_array(checks.reference_settings_in_range)),
+    (checks.check_settings_in_range, lambda *args: [list(p) for p in checks.reference_settings_in_range(*args)]),
+    (checks.check_embedding_share, lambda model: np.float32(checks.reference_embedding_share(model))),
+    (checks.check_embedding_share, lambda model: torch.tensor(checks.reference_embedding_share(model))),
+    (checks.check_backward_layers, lambda model, batch: np.int64(checks.reference_backward_layers(model, batch))),
+    (checks.check_backward_layers, lambda model, batch: torch.tensor(checks.reference_backward_layers(model, batch))),
+    (checks.check_question_correct, lambda *args: checks.reference_question_correct(*args).tolist()),
+    (checks.check_question_correct, lambda *args: torch.tensor(checks.reference_question_correct(*args))),
 ]
 
 
@@ -344,12 +347,12 @@ def test_a_right_answer_in_another_container_passes(check, learner):
 
 
 WRONG_TYPES = [
-    (checks.check_layer_groups, lambda *args: "1, 2, 3", "expected: a list of 1 groups (a tuple or NumPy array works"),
-    (checks.check_choose_boundaries, lambda *args, **kwargs: 3, "expected: a tuple (N1, N2) of two integers"),
-    (checks.check_probe_accuracies, lambda *args: "0.5", "expected: a list of 5 numbers"),
-    (checks.check_spafit_count, lambda config, spafit: float(closed_form_count(config, spafit).trainable),
-     "got:      a float: "),
-    (checks.check_bitfit_count, lambda config, bias_terms: "12", "got:      a str: '12'"),
+    (checks.check_probe_curve, lambda *args: "0.5", "expected: a list of 4 numbers (a tuple or NumPy array works"),
+    (checks.check_head_scores, lambda *args: 0.5, "expected: a list of 3 numbers"),
+    (checks.check_settings_in_range, lambda *args: 3, "got:      a int: 3"),
+    (checks.check_backward_layers, lambda model, batch: 6.0, "got:      a float: 6.0"),
+    (checks.check_embedding_share, lambda model: "0.5", "got:      a str: '0.5'"),
+    (checks.check_best_error, lambda delta, r: "0.1", "got:      a str: '0.1'"),
 ]
 
 
@@ -391,8 +394,8 @@ def merge_with_a_numpy_flag(self):
     self.merged = np.True_
 
 
-@pytest.mark.parametrize("check", [checks.check_layer_groups, checks.check_spafit_count, checks.check_probe_accuracies,
-                                   checks.check_choose_boundaries, checks.check_lora_merge, checks.check_inject_lora],
+@pytest.mark.parametrize("check", [checks.check_probe_curve, checks.check_settings_in_range, checks.check_backward_layers,
+                                   checks.check_head_scores, checks.check_lora_merge, checks.check_inject_lora],
                          ids=lambda c: c.__name__)
 @pytest.mark.parametrize("learner, phrase", [
     (raise_unprintable, "your code raised UnprintableError: (a UnprintableError that cannot be printed: its __str__ "
@@ -412,7 +415,27 @@ def test_a_keyboard_interrupt_still_stops_a_check():
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        checks.check_layer_groups(interrupted)
+        checks.check_probe_curve(interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        checks.check_cka_reading(Interrupting())
+
+
+class Interrupting:
+    def __str__(self):
+        raise KeyboardInterrupt
+
+    __repr__ = __str__
+
+
+@pytest.mark.parametrize("check, answers", [
+    (checks.check_cka_reading, (Unprintable(),)),
+    (checks.check_spread_prediction, ("b", Unprintable())),
+    (checks.check_readout_claim, ([0.7, 0.6], [0.6, 0.5], Unprintable(), "a")),
+    (checks.check_stretch, (Unprintable(), 0.3, 0.0)),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_an_answer_nobody_can_print_fails_without_escaping(check, answers):
+    ok, text = check.verdict(*answers)
+    assert not ok and text.startswith("FAIL"), text
 
 
 def test_a_fail_never_shows_the_same_text_as_expected_and_got():

@@ -1,5 +1,5 @@
-"""exercises/ is generated from solutions/ by tools/make_exercises.py: it must be up to date, and the generator
-must turn every solution region into a stub nbval expects to raise."""
+"""exercises/ is generated from solutions/ by tools/make_exercises.py: it must be up to date, every solution region
+must become a stub named after its exercise (or the value a `# STUB:` line gives), and no stub may stop "Run All"."""
 
 import importlib.util
 import re
@@ -23,11 +23,21 @@ def test_exercises_are_up_to_date():
     assert stale == [], f"exercises/ is out of date for {stale}: run `python tools/make_exercises.py`"
 
 
-def test_every_lesson_01_to_04_has_a_practice_notebook_with_three_exercises():
-    names = [p.name for p in SOLUTIONS]
-    assert [n[:3] for n in names] == ["01_", "02_", "03_", "04_"]
+def test_every_lesson_has_a_practice_notebook_whose_exercises_each_have_a_region():
+    lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))
+    assert [p.stem for p in SOLUTIONS] == [f"{stem}_practice" for stem in lessons]
     for path in SOLUTIONS:
-        assert path.read_text().count(make_exercises.BEGIN) >= 3, path.name
+        nb = nbformat.read(path, as_version=4)
+        exercise, regions = None, {}
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                exercise = ([*make_exercises.EXERCISE_HEADING.findall(cell.source)] or [exercise])[-1]
+            elif make_exercises.BEGIN in cell.source:
+                regions[exercise] = regions.get(exercise, 0) + cell.source.count(make_exercises.BEGIN)
+        headings = make_exercises.EXERCISE_HEADING.findall("\n".join(c.source for c in nb.cells
+                                                                     if c.cell_type == "markdown"))
+        assert len(headings) >= 2 and None not in regions, path.name
+        assert sorted(regions) == sorted(headings), (path.name, regions, headings)
 
 
 def test_a_top_level_region_becomes_a_marked_stub_with_its_hint():
@@ -47,6 +57,18 @@ def test_an_indented_region_keeps_its_indent_and_numbers_follow_on():
                     "def g(x):\n    raise NotImplementedError('Exercise 4.4: double it')")
 
 
+def test_a_region_is_named_after_its_exercise_heading_and_a_stub_line_is_kept_as_code():
+    source = ("def f(x):\n    ### BEGIN SOLUTION\n    # HINT: add one\n    return x + 1\n    ### END SOLUTION\n"
+              "### BEGIN SOLUTION\n# STUB: choice = None  # \"a\" or \"b\"\nchoice = \"a\"\n### END SOLUTION")
+    counter = [0]
+    stub, raises = make_exercises.strip_solutions(source, 3, counter, "test", number="3.2")
+    assert raises is False and counter == [2]
+    assert stub == ("def f(x):\n    raise NotImplementedError('Exercise 3.2: add one')\n"
+                    "choice = None  # \"a\" or \"b\"")
+    assert make_exercises.EXERCISE_HEADING.findall("## Exercise 3.2: a title\n\n## Exercises 3.3 to 3.4") == [
+        "3.2", "3.3"]
+
+
 @pytest.mark.parametrize("source,message", [
     ("### BEGIN SOLUTION\nx = 1", "without a matching"),
     ("x = 1\n### END SOLUTION", "without a '### BEGIN SOLUTION' before it"),
@@ -62,18 +84,32 @@ def test_malformed_regions_fail_naming_the_cell(source, message):
 def test_generated_copy_has_stubs_no_answers_and_no_outputs(path):
     solution = nbformat.read(path, as_version=4)
     exercise = make_exercises.make_exercise(solution, path.name)
-    regions = sum(c.source.count(make_exercises.BEGIN) for c in solution.cells if c.cell_type == "code")
+    solution_code = "\n".join(c.source for c in solution.cells if c.cell_type == "code")
+    value_regions = len(re.findall(r"^\s*### BEGIN SOLUTION\n\s*# STUB:", solution_code, re.M))
+    regions = solution_code.count(make_exercises.BEGIN) - value_regions
     code = [c for c in exercise.cells if c.cell_type == "code"]
-    stubs = re.findall(r"raise NotImplementedError\(['\"]Exercise (\d+)\.(\d+): ",
-                       "\n".join(c.source for c in code))
-    assert stubs == [(str(int(path.name[:2])), str(n)) for n in range(1, regions + 1)]
+    stubs = re.findall(r"raise NotImplementedError\(['\"]Exercise (\d+\.\d+): ", "\n".join(c.source for c in code))
+    headings = make_exercises.EXERCISE_HEADING.findall("\n".join(c.source for c in solution.cells
+                                                                 if c.cell_type == "markdown"))
+    assert len(stubs) == regions and set(stubs) <= set(headings), (stubs, headings)
+    assert all(s.startswith(f"{int(path.name[:2])}.") for s in stubs)
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert not any("SOLUTION" in c.source or "NBVAL_CHECK_OUTPUT" in c.source for c in code)
+    assert not any("SOLUTION" in c.source or "NBVAL_CHECK_OUTPUT" in c.source or make_exercises.STUB in c.source
+                   for c in code)
     for cell in code:  # a cell that raises when run is marked for nbval; the others are not
         top_level_stub = re.search(r"^raise NotImplementedError", cell.source, re.M)
         assert cell.source.startswith(make_exercises.RAISES_MARKER) == bool(top_level_stub)
     assert publish.badge_url(f"exercises/{path.name}") in exercise.cells[0].source
     assert "solutions" in solution.cells[0].source  # the input was not modified
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_no_stub_stops_run_all(path):
+    """Every raising stub sits inside a function: running the exercise copy top to bottom never stops."""
+    exercise = make_exercises.make_exercise(nbformat.read(path, as_version=4), path.name)
+    stopping = [i for i, c in enumerate(exercise.cells) if c.cell_type == "code"
+                and c.source.startswith(make_exercises.RAISES_MARKER)]
+    assert stopping == [], f"{path.name}: cells {stopping} raise at the top level"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)

@@ -18,11 +18,14 @@ from spafit_course.runs.models import model_config
 PROFILE = lesson_profile()
 
 
-def test_cka_is_one_for_rotations_and_scalings_and_low_for_noise():
+def test_cka_is_one_for_rotations_and_one_scale_and_low_for_noise():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 16))
     rotation, _ = np.linalg.qr(rng.normal(size=(16, 16)))
     assert linear_cka(x, 3.0 * x @ rotation + 5.0) == pytest.approx(1.0)
+    # lesson 06: a stretch that scales some directions more than others is drift to CKA (a linear probe would
+    # not notice it)
+    assert linear_cka(x, x * np.array([10.0] + [1.0] * 15)) < 0.9
     assert linear_cka(x, rng.normal(size=(200, 16))) < 0.2
     assert drift_by_layer([x, x], [x, rng.normal(size=(200, 16))])[0] == pytest.approx(0.0, abs=1e-12)
     with pytest.raises(ValueError, match=r"same n, got shapes \(200, 16\) and \(100, 16\)"):

@@ -4,10 +4,13 @@
     python tools/make_exercises.py --check  # exit 1 if exercises/ is out of date
 
 In a solution notebook, the answer to an exercise sits between a `### BEGIN SOLUTION` and a `### END SOLUTION`
-line. In the exercise copy the region becomes `raise NotImplementedError("Exercise k.n: hint")`, k being the
-lesson (the file name's number) and n the region's place in the notebook; the hint is a `# HINT: ...` line in
-the region, else the region's first line. A region at the top level of a cell makes the cell raise when run, so
-that cell gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the solution cell does not raise), and
+line. In the exercise copy the region becomes `raise NotImplementedError("Exercise k.n: hint")`: k.n is the
+number of the nearest `## Exercise k.n` heading above the cell (else k is the lesson, the file name's number, and
+n the region's place in the notebook); the hint is a `# HINT: ...` line in the region, else the region's first
+line. A region with `# STUB: code` lines becomes that code instead of the raise, for answers that are a value
+rather than code (a prediction: `# STUB: prediction = None  # "a", "b" or "c"`). A raising region at the top
+level of a cell would stop "Run All" there; the practice notebooks keep every raise inside a function, and a
+cell that does raise gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the solution cell does not raise).
 `# NBVAL_CHECK_OUTPUT` lines (solutions' check cells must keep printing PASS) are dropped. Outputs and
 execution counts are cleared, widget state is dropped, and the "Open in Colab" badge and install line come
 from spafit_course/lessons/publish.py, the badge pointing at exercises/.
@@ -27,15 +30,21 @@ sys.path.insert(0, str(ROOT))  # spafit_course.lessons.publish, also when the pa
 from spafit_course.lessons.publish import publish_notebook  # noqa: E402
 
 SOLUTIONS, EXERCISES = ROOT / "solutions", ROOT / "exercises"
-BEGIN, END, HINT = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:"
+BEGIN, END, HINT, STUB = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:", "# STUB:"
+#: A markdown heading that opens an exercise: "## Exercise 1.2: ..." (its number names the stubs below it).
+EXERCISE_HEADING = re.compile(r"^#{2,4} Exercises? (\d+\.\d+)\b", re.M)
 RAISES_MARKER = "# NBVAL_RAISES_EXCEPTION"
 CHECK_OUTPUT_MARKER = "# NBVAL_CHECK_OUTPUT"  # solutions' check cells must print PASS; an exercise's print FAIL
 GENERATED_NOTE = ("*This copy is generated from `solutions/{name}` by `python tools/make_exercises.py`: "
                   "edit the solution notebook, never this file.*")
 
 
-def strip_solutions(source: str, lesson: int, counter: list[int], where: str) -> tuple[str, bool]:
-    """The cell's source with each solution region replaced by a stub; and whether a stub is at top level."""
+def strip_solutions(source: str, lesson: int, counter: list[int], where: str, number: str | None = None
+                    ) -> tuple[str, bool]:
+    """The cell's source with each solution region replaced by a stub; and whether a raising stub is at top level.
+
+    `number` ("1.2") names the exercise the cell belongs to; without it the stubs are numbered lesson.counter.
+    """
     lines, out, top_level = source.split("\n"), [], False
     i = 0
     while i < len(lines):
@@ -54,10 +63,15 @@ def strip_solutions(source: str, lesson: int, counter: list[int], where: str) ->
         if lines[end].strip() == BEGIN:
             raise ValueError(f"{where}: solution regions cannot be nested")
         region = [r.strip() for r in lines[i + 1:end] if r.strip()]
+        counter[0] += 1
+        stubs = [r[len(STUB):].strip() for r in region if r.startswith(STUB)]
+        if stubs:  # a value to fill in: the stub is code that runs
+            out.extend(f"{indent}{stub}" for stub in stubs)
+            i = end + 1
+            continue
         hints = [r[len(HINT):].strip() for r in region if r.startswith(HINT)]
         hint = hints[0] if hints else (region[0].lstrip("#").strip() if region else "write the code")
-        counter[0] += 1
-        message = f"Exercise {lesson}.{counter[0]}: {hint}"
+        message = f"Exercise {number or f'{lesson}.{counter[0]}'}: {hint}"
         out.append(f"{indent}raise NotImplementedError({message!r})")
         top_level = top_level or indent == ""
         i = end + 1
@@ -69,7 +83,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     match = re.match(r"(\d+)_", name)
     if not match:
         raise ValueError(f"{name}: practice notebooks are named NN_topic_practice.ipynb, NN the lesson number")
-    lesson, counter = int(match.group(1)), [0]
+    lesson, counter, number = int(match.group(1)), [0], None
     nb = nbformat.from_dict(solution)
     nb = nbformat.reads(nbformat.writes(nb), as_version=4)  # a deep copy
     nb.metadata.pop("widgets", None)
@@ -77,9 +91,11 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     for index, cell in enumerate(nb.cells):
         if index == 0 and cell.cell_type == "markdown":
             cell.source += "\n\n" + GENERATED_NOTE.format(name=name)
+        if cell.cell_type == "markdown":
+            number = ([*EXERCISE_HEADING.findall(cell.source)] or [number])[-1]
         if cell.cell_type != "code":
             continue
-        source, raises = strip_solutions(cell.source, lesson, counter, f"{name}, cell {index + 1}")
+        source, raises = strip_solutions(cell.source, lesson, counter, f"{name}, cell {index + 1}", number)
         source = "\n".join(line for line in source.split("\n") if line.strip() != CHECK_OUTPUT_MARKER)
         if raises and not source.startswith(RAISES_MARKER):
             source = f"{RAISES_MARKER}\n{source}"

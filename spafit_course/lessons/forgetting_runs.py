@@ -1,4 +1,5 @@
-"""Lesson 06's experiments at the lessons' budget: forgetting per method, the budget ablation, and N1 varied.
+"""Lesson 06's experiments at the lessons' budget: forgetting per method (the head-only control beside full
+fine-tuning, LoRA and SPAFIT), and the budget ablation (SPAFIT against uniform LoRA plus biases at the matched rank).
 
 Every experiment returns a JSON-ready dict with its majority rates and is remembered like the other lesson runs
 (`budget.remembered`), so the claim tests and the notebook share one run.
@@ -17,7 +18,7 @@ from .budget import lesson_profile, majority_rate, remembered, shared_run, train
 from .budget_ablation import layer_budget, matched_rank, run_config
 from .forgetting_probe import PROBE_SIZES, checkpoint_features, drift_by_layer, probe_features, probe_score, probe_set
 
-#: Runs already done in this process, by their memo key (the notebook reuses SPAFIT in three sections).
+#: Runs already done in this process, by their memo key (SPAFIT serves both experiments).
 _DONE: dict[str, dict] = {}
 
 
@@ -81,7 +82,10 @@ def _polarity_majority(small: Profile) -> float:
 
 def forgetting(profile: Profile | None = None, seed: int | None = None,
                labels=("head", "full", "lora", "spafit")) -> dict:
-    """Lesson 06: the TREC probe before and after polarity fine-tuning, and each layer's drift, per method."""
+    """Lesson 06: the TREC probe before and after polarity fine-tuning, and each layer's drift, per method.
+
+    "head" is the control: its encoder stays frozen, so its probe is the checkpoint's and its drift is 0.
+    """
     small = lesson_profile(profile, seed)
     rows = [polarity_run(profile, seed, label, probe=True) for label in labels]
     return {"majority": _polarity_majority(small), "head": small.head,
@@ -89,7 +93,9 @@ def forgetting(profile: Profile | None = None, seed: int | None = None,
 
 
 def budget_ablation(profile: Profile | None = None, seed: int | None = None) -> dict:
-    """Lesson 06: SPAFIT against plain LoRA on every layer at the rank that spends the same budget."""
+    """Lesson 06: SPAFIT against LoRA plus biases on every layer at the rank that spends the same budget inside
+    the layers, with SPAFIT's targets, alpha and bias terms (`budget_ablation.uniform_lora`): only placement
+    differs."""
     small = lesson_profile(profile, seed)
     rank = matched_rank(small)
     rows = [polarity_run(profile, seed, label, probe=True) for label in ("spafit", f"uniform LoRA r={rank}")]
@@ -97,21 +103,8 @@ def budget_ablation(profile: Profile | None = None, seed: int | None = None) -> 
             **checkpoint_probe(profile, seed), "rows": rows}
 
 
-def n1_sweep(profile: Profile | None = None, seed: int | None = None, n1_values=(0, 2, 4), n2: int | None = None
-             ) -> dict:
-    """Lesson 06: SPAFIT with N1 varied at a fixed N2 (the profile's), beside full BitFit and full LoRA."""
-    small = lesson_profile(profile, seed)
-    n2 = small.spafit["n2"] if n2 is None else n2
-    own = (small.spafit["n1"], small.spafit["n2"])
-    labels = ["spafit" if (n1, n2) == own else f"spafit N1={n1} N2={n2}" for n1 in n1_values]
-    rows = [{**polarity_run(profile, seed, label, probe=label == "spafit"), "n1": n1, "n2": n2}
-            for label, n1 in zip(labels, n1_values)]
-    rows += [polarity_run(profile, seed, label, probe=label == "lora") for label in ("bitfit", "lora")]
-    return {"majority": _polarity_majority(small), "head": small.head, "n2": n2, "rows": rows}
-
-
 #: The experiments of lesson 06, by section.
-EXPERIMENTS = {"forgetting": forgetting, "ablation": budget_ablation, "n1": n1_sweep}
+EXPERIMENTS = {"forgetting": forgetting, "ablation": budget_ablation}
 
 
 def seed_results(profile: Profile, seed: int) -> dict[str, dict]:

@@ -3,21 +3,7 @@
 from __future__ import annotations
 
 from ..tuning.params import format_table
-from ..tuning.spafit import BIAS_ONLY, LORA_AND_BIAS, SpafitConfig, layer_groups
-
-
-def describe_run(row: dict, layers: int) -> str:
-    """What trains in a lesson-06 run, by layer range, in a few words (the head trains in every run)."""
-    if row["config"] is None:
-        return "everything"
-    config = SpafitConfig.from_dict(row["config"])
-    spans = []
-    for group, name in ((BIAS_ONLY, "biases"), (LORA_AND_BIAS, "LoRA" if config.bias_terms == "none" else
-                                                 "LoRA + biases")):
-        members = [k for k, g in enumerate(layer_groups(layers, config.n1, config.n2), 1) if g == group]
-        if members:
-            spans.append(f"{name} {members[0]}-{members[-1]}" if len(members) > 1 else f"{name} {members[0]}")
-    return ", ".join(spans) or "the head only"
+from .stats import mean_and_se
 
 
 def majority_lines(result: dict) -> str:
@@ -40,27 +26,42 @@ def forgetting_table(result: dict) -> str:
     return format_table(rows)
 
 
-def drift_table(result: dict) -> str:
-    """Each run's drift (1 - linear CKA with the checkpoint) at every layer; 0 is the embeddings' output."""
-    layers = len(result["rows"][0]["drift"])
-    rows = [("method", *(f"{'emb' if k == 0 else f'layer {k}'}" for k in range(layers)))]
-    rows += [(r["label"], *(f"{d:.3f}" for d in r["drift"])) for r in result["rows"]]
+def drift_over_seeds(record: dict, experiment: str = "06-forgetting") -> dict[str, tuple[list, list]]:
+    """{run label: (mean drift per layer, its standard error)} over the record's seeds; layer 0 is the
+    embeddings' output."""
+    by_seed = [record["results"][experiment][str(seed)]["rows"] for seed in record["seeds"]]
+    drift = {}
+    for i, row in enumerate(by_seed[0]):
+        per_layer = list(zip(*(rows[i]["drift"] for rows in by_seed)))
+        spreads = [mean_and_se(values) for values in per_layer]
+        drift[row["label"]] = ([s.mean for s in spreads], [s.se for s in spreads])
+    return drift
+
+
+def drift_table(drift: dict) -> str:
+    """Each run's mean drift (1 - linear CKA with the checkpoint) at every layer, and the largest standard error
+    of its row (`drift_over_seeds`)."""
+    layers = len(next(iter(drift.values()))[0])
+    rows = [("run", *(f"{'emb' if k == 0 else f'layer {k}'}" for k in range(layers)), "largest SE")]
+    rows += [(label, *(f"{d:.3f}" for d in means), f"{max(ses):.3f}") for label, (means, ses) in drift.items()]
     return format_table(rows)
 
 
-def plot_drift(result: dict, ax=None):
-    """Drift from the checkpoint at each layer, one line per run (lesson 06)."""
+def plot_drift(drift: dict, ax=None, seeds: int | None = None):
+    """Mean drift from the checkpoint at each layer, one line per run, with standard-error bars (lesson 06)."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.4))
-    for r in result["rows"]:
-        ax.plot(range(len(r["drift"])), r["drift"], marker="o", label=r["label"])
-    ax.set_xticks(range(len(result["rows"][0]["drift"])))
-    ax.set_xticklabels(["emb", *range(1, len(result["rows"][0]["drift"]))])
+    for label, (means, ses) in drift.items():
+        ax.errorbar(range(len(means)), means, yerr=ses, marker="o", capsize=3, label=label)
+    layers = len(next(iter(drift.values()))[0])
+    ax.set_xticks(range(layers))
+    ax.set_xticklabels(["emb", *range(1, layers)])
     ax.set_xlabel("layer (emb = embeddings' output)")
     ax.set_ylabel("drift: 1 - linear CKA")
-    ax.set_title("How far each layer's view of the TREC questions moved")
+    over = f"mean over {seeds} seeds, bars: SE" if seeds else "bars: SE"
+    ax.set_title(f"How far each layer's view of the TREC questions moved ({over})", fontsize=10)
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return ax.figure
@@ -68,7 +69,7 @@ def plot_drift(result: dict, ax=None):
 
 def budget_table(result: dict) -> str:
     """Lesson 06's ablation table: where each run spends its parameters, and what it scores."""
-    rows = [("method", "in the layers", "head + pooler", "trainable", "accuracy", "gain", "TREC probe")]
+    rows = [("method", "in the layers", "head", "trainable", "accuracy", "gain", "TREC probe")]
     for r in result["rows"]:
         inside = sum(r["layer_budget"])
         rows.append((r["label"], f"{inside:,}", f"{r['trainable'] - inside:,}", f"{r['trainable']:,}",
@@ -92,17 +93,6 @@ def plot_layer_budget(budgets: dict, ax=None):
     ax.set_title("The same budget, placed two ways")
     ax.legend(frameon=False)
     return ax.figure
-
-
-def sweep_table(result: dict, layers: int) -> str:
-    """Lesson 06's suggested-experiments table: each run, what trains, its count and score."""
-    rows = [("run", "what trains in layers 1-" + str(layers), "trainable", "accuracy", "gain")]
-    for r in result["rows"]:
-        label = f"SPAFIT N1={r['n1']} N2={r['n2']}" if "n1" in r else {"bitfit": "full BitFit",
-                                                                    "lora": "full LoRA"}.get(r["label"], r["label"])
-        rows.append((label, describe_run(r, layers), f"{r['trainable']:,}", f"{r['score']:.3f}",
-                     f"{r['score'] - result['majority']:+.3f}"))
-    return format_table(rows)
 
 
 def trained_scores(result: dict) -> list[tuple[str, float, float]]:

@@ -46,6 +46,25 @@ def layer_probes(profile: Profile | None = None, seed: int | None = None) -> dic
     return run_at_budget("layer_probes", profile, seed, _layer_probes)
 
 
+def boundaries_from_probe_curve(accuracies, low: float = 1 / 3, high: float = 2 / 3, top: float | None = None
+                                ) -> tuple[int, int]:
+    """The course's rule of thumb (lesson 03): SPAFIT's (N1, N2) from probe accuracies a[0] (embeddings), a[1..L].
+
+    With progress p[k] = (a[k] - a[0]) / (top - a[0]), `top` being the best accuracy max(a) unless given: layers
+    before the first one reaching `low` are frozen (N1 of them), layers before the first one reaching `high` train
+    biases (up to N2, never below N1), the rest get LoRA. No rise at all means nothing to adapt: N1 = N2 = L.
+    It is the course's heuristic, not the paper's method (the paper searched boundaries and reports the best).
+    """
+    a = [float(v) for v in accuracies]
+    layers, rise = len(a) - 1, (max(a) if top is None else float(top)) - a[0]
+    if rise <= 0:
+        return layers, layers
+    progress = [(v - a[0]) / rise for v in a]
+    n1 = next((k for k in range(1, layers + 1) if progress[k] >= low), layers + 1) - 1
+    n2 = next((k for k in range(1, layers + 1) if progress[k] >= high), layers + 1) - 1
+    return n1, max(n1, n2)
+
+
 def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float, task=None) -> dict:
     """Train only the top or bottom k layers in full (plus the head) and return the lesson row (`task`: the one
     `data` was prepared for, when not the profile's)."""

@@ -6,13 +6,14 @@ from ..tuning.params import format_table
 
 
 def results_text(result: dict, columns=("trainable",)) -> str:
-    """The majority rate on one line, then a table: each result, the given columns, its score and gain over it."""
+    """The majority rate on one line, then a table: each result, the given columns ("-" where a row has none),
+    its score and gain over it."""
     rows = result.get("rows") or [{"label": f"N1={c['n1']} N2={c['n2']}", **c} for c in result["cells"]]
     metric = rows[0].get("metric", result.get("metric", "score"))
     table = [("result", *columns, metric, "gain")]
     for row in rows:
-        values = [f"{row[c]:,}" if isinstance(row[c], int) else f"{row[c]:.3g}" if isinstance(row[c], float)
-                  else str(row[c]) for c in columns]
+        values = ["-" if row.get(c) is None else f"{row[c]:,}" if isinstance(row[c], int)
+                  else f"{row[c]:.3g}" if isinstance(row[c], float) else str(row[c]) for c in columns]
         table.append((row["label"], *values, f"{row['score']:.3f}", f"{row['score'] - result['majority']:+.3f}"))
     return (f"majority-class rate of the evaluation snippets (always answering the commoner label): "
             f"{result['majority']:.3f}\n" + format_table(table))

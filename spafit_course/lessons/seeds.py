@@ -94,27 +94,30 @@ def seed_scores(record: dict, experiment: str, part: str | None = None, field: s
     else:
         per_seed = [{row["label"]: row[field] for row in result["rows"] if field in row} for result in by_seed]
         majority = [result[f"{field}_majority"] for result in by_seed]
-    return {label: [values[label] for values in per_seed] for label in per_seed[0]}, majority
+    # a result some seed lacks (a probe of a constant [CLS] vector, say) cannot pair up: only the common ones
+    return {label: [values[label] for values in per_seed] for label in per_seed[0]
+            if all(label in values for values in per_seed)}, majority
 
 
-def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=None, **where) -> str:
+def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=None, names=None, **where) -> str:
     """One line per result: its mean ± standard error over the seeds, its mean gain over the majority rate, and
     its paired difference from the control with a 95 % interval and the count of seeds above it (`where`: the
-    part and field of `seed_scores`)."""
+    part and field of `seed_scores`; `names`: shorter names to print, {label: name})."""
     scores, majority = seed_scores(record, experiment, **where)
     labels = labels or list(scores)
+    name = (names or {}).get
     n = len(record["seeds"])
-    table = [("result", f"mean ± SE ({n} seeds)", "gain over majority", f"minus {control}: mean [95 % CI]",
-              "seeds above")]
+    table = [("result", f"mean ± SE ({n} seeds)", "gain over majority",
+              f"minus {name(control, control)}: mean [95 % CI]", "seeds above")]
     for label in labels:
         spread = mean_and_se(scores[label])
         gain = mean_and_se([s - m for s, m in zip(scores[label], majority)]).mean
         if label == control or control not in scores:
-            table.append((label, str(spread), f"{gain:+.3f}", "-", "-"))
+            table.append((name(label, label), str(spread), f"{gain:+.3f}", "-", "-"))
             continue
         d = paired_difference(scores[label], scores[control])
-        table.append((label, str(spread), f"{gain:+.3f}", f"{d.mean:+.3f} [{bound(d.low)}, {bound(d.high)}]",
-                      f"{d.higher} of {d.n}"))
+        table.append((name(label, label), str(spread), f"{gain:+.3f}",
+                      f"{d.mean:+.3f} [{bound(d.low)}, {bound(d.high)}]", f"{d.higher} of {d.n}"))
     return (f"seeds {', '.join(map(str, record['seeds']))}; majority-class rate {mean_and_se(majority)}\n"
             + format_table(table))
 
@@ -125,13 +128,15 @@ def difference(record: dict, experiment: str, a: str, b: str, **where):
     return paired_difference(scores[a], scores[b])
 
 
-def verdicts_text(record: dict, experiment: str, pairs, **where) -> str:
-    """The sentence each paired difference allows (`stats.verdict`), one per line."""
-    return "\n".join(verdict(a, b, difference(record, experiment, a, b, **where)) for a, b in pairs)
+def verdicts_text(record: dict, experiment: str, pairs, names=None, **where) -> str:
+    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`)."""
+    name = (names or {}).get
+    return "\n".join(verdict(name(a, a), name(b, b), difference(record, experiment, a, b, **where))
+                     for a, b in pairs)
 
 
 def plot_seeds(record: dict, experiment: str, control: str = CONTROL, labels=None, ax=None, title: str = "",
-               **where):
+               names=None, **where):
     """Each result's paired difference from the control: one dot per seed, the mean and its 95 % interval."""
     import matplotlib.pyplot as plt
 
@@ -147,9 +152,10 @@ def plot_seeds(record: dict, experiment: str, control: str = CONTROL, labels=Non
                     zorder=3)
     ax.axvline(0, color="grey", ls="--", lw=1)
     ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels)
+    name = (names or {}).get
+    ax.set_yticklabels([name(label, label) for label in labels])
     ax.invert_yaxis()
-    ax.set_xlabel(f"accuracy minus {control} (dots: seeds; black: mean and 95 % interval)")
+    ax.set_xlabel(f"accuracy minus {name(control, control)} (dots: seeds; black: mean and 95 % interval)")
     ax.set_title(title)
     ax.figure.tight_layout()
     return ax.figure

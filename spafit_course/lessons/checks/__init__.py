@@ -1,4 +1,4 @@
-"""Instant checks for the practice notebooks in exercises/ (lessons 01-04).
+"""Instant checks for the practice notebooks in exercises/ (lessons 00-06).
 
 Each `check_*` function takes the learner's function, class or model, runs it on tiny randomly initialised
 models (`models.tiny_model`) in a second or two, and compares every property the exercise asks for with the
@@ -11,19 +11,41 @@ cause; it returns nothing, so a check cell shows its verdict once. An exception 
 with the package's version when an exercise is not solved yet. One module per lesson's practice notebook.
 """
 
-from .bitfit import ATTENTION_TARGETS, attention_bias_names, check_attention_biases, check_bitfit, check_bitfit_count
-from .counting import bert_configs
+from .bitfit import (check_bias_movement, check_key_bias_prediction, check_movement_reading, check_train_only_biases,
+                     check_trained_logits, reference_bias_movement, reference_train_only_biases,
+                     reference_trained_logits)
+from .costs import (check_backward_layers, check_backward_prediction, check_boundary_reading, check_cost_reading,
+                    check_count_prediction, check_settings_in_range, reference_backward_layers,
+                    reference_settings_in_range)
+from .forgetting import (check_cka_reading, check_forgetting, check_question_correct, check_stretch,
+                         reference_question_correct)
 from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
-from .probes import (BOUNDARY_CASES, PROBE_CASES, check_choose_boundaries, check_layer_features,
-                     check_probe_accuracies, reference_choose_boundaries, reference_layer_features,
-                     reference_probe_accuracies)
-from .spafit import SPAFIT_CASES, SPAFIT_COUNT_CASES, check_layer_groups, check_spafit, check_spafit_count
+from .comparison import (check_choose_and_report, check_estimate_reading, check_optimism_claim,
+                         check_selection_scores, reference_choose_and_report, reference_selection_scores)
+from .control import check_control_prediction, check_control_reading
+from .probes import (check_depth_claim, check_flip, check_flip_prediction, check_flip_reading, check_layer_features,
+                     check_probe_curve, reference_layer_features, reference_probe_curve)
+from .spafit import SPAFIT_CASES, check_spafit
+from .answers import Option, answer_check, try_run
+from .rank import (ALPHA_SETTINGS, alpha_for, check_alpha_prediction, check_best_error, check_rank_prediction,
+                   check_rank_reading, reference_alpha_errors, reference_best_error)
+from .setup import (check_embedding_prediction, check_embedding_share, check_head_scores, check_readout_claim,
+                    check_spread_prediction, reference_embedding_share, reference_head_scores)
 from .tools import CheckFailed, captured, passes, trainable_names, use_or_reference
 
-__all__ = ["CheckFailed", "captured", "passes", "use_or_reference", "trainable_names", "check_attention_biases",
-           "check_bitfit", "check_bitfit_count", "check_lora_init", "check_lora_forward", "check_lora_merge",
-           "check_lora_linear", "check_inject_lora", "check_layer_features", "check_probe_accuracies",
-           "check_choose_boundaries", "check_layer_groups", "check_spafit", "check_spafit_count",
-           "ATTENTION_TARGETS", "BOUNDARY_CASES", "PROBE_CASES", "SPAFIT_CASES", "SPAFIT_COUNT_CASES",
-           "attention_bias_names", "bert_configs", "reference_choose_boundaries", "reference_layer_features",
-           "reference_probe_accuracies"]
+__all__ = ["check_bias_movement", "check_key_bias_prediction", "check_movement_reading", "check_train_only_biases",
+           "check_trained_logits", "reference_bias_movement", "reference_train_only_biases",
+           "reference_trained_logits", "check_backward_layers", "check_backward_prediction",
+           "check_boundary_reading", "check_cost_reading", "check_count_prediction", "check_settings_in_range",
+           "reference_backward_layers", "reference_settings_in_range", "check_cka_reading", "check_forgetting",
+           "check_question_correct", "check_stretch", "reference_question_correct", "check_inject_lora",
+           "check_lora_forward", "check_lora_init", "check_lora_linear", "check_lora_merge",
+           "check_choose_and_report", "check_estimate_reading", "check_optimism_claim", "check_selection_scores",
+           "reference_choose_and_report", "reference_selection_scores", "check_control_prediction",
+           "check_control_reading", "check_depth_claim", "check_flip", "check_flip_prediction", "check_flip_reading",
+           "check_layer_features", "check_probe_curve", "reference_layer_features", "reference_probe_curve",
+           "SPAFIT_CASES", "check_spafit", "Option", "answer_check", "try_run", "ALPHA_SETTINGS", "alpha_for",
+           "check_alpha_prediction", "check_best_error", "check_rank_prediction", "check_rank_reading",
+           "reference_alpha_errors", "reference_best_error", "check_embedding_prediction", "check_embedding_share",
+           "check_head_scores", "check_readout_claim", "check_spread_prediction", "reference_embedding_share",
+           "reference_head_scores", "CheckFailed", "captured", "passes", "trainable_names", "use_or_reference"]

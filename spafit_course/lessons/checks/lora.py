@@ -15,6 +15,7 @@ from torch import nn
 
 from ...runs.models import tiny_model
 from ...tuning.lora import LoRALinear, inject_lora
+from .answers import single_threaded
 from .tools import (CheckFailed, adapters, check_gradients_reach, compare_names, compare_tensors, diagnose,
                     learner_check, logits, sample_inputs, short, trainable_names)
 
@@ -58,6 +59,7 @@ def _check_parameters(layer, base, r: int, label: str) -> None:
 
 
 @learner_check
+@single_threaded
 def check_lora_init(lora_class):
     """Exercise 2.1: `__init__` freezes W (not b), makes A (r x in, random) and B (out x r, zero), scaling alpha / r."""
     for n_in, n_out, r, alpha in INIT_CASES:
@@ -85,6 +87,7 @@ def check_lora_init(lora_class):
 
 
 @learner_check
+@single_threaded
 def check_lora_forward(lora_forward):
     """Exercise 2.2: `forward(self, x)` adds scaling * dropout(x) A^T B^T to the base output, nothing once merged."""
     forward = _method(lora_forward, "forward")
@@ -147,6 +150,7 @@ def _check_forward_dropout(forward) -> None:
 
 
 @learner_check
+@single_threaded
 def check_lora_merge(lora_merge):
     """Exercise 2.3: `merge(self)` adds scaling * B @ A to W once, sets `merged`, and keeps the output the same."""
     merge = _method(lora_merge, "merge")
@@ -215,6 +219,7 @@ INJECT_CASES = [("bert", [1, 3], ("query", "value"), 2, 4.0), ("bert", [0], ("ke
 
 
 @learner_check
+@single_threaded
 def check_inject_lora(inject_fn):
     """Exercise 2.4: `inject_fn(model, layers, targets, r, alpha)` wraps what `inject_lora` wraps (0-based layers)."""
     for family, layers, targets, r, alpha in INJECT_CASES:

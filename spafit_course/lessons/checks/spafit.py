@@ -1,31 +1,12 @@
-"""Checks of lesson 04's practice: the layer groups, the stratifier, and its count."""
+"""Checks of lesson 04's practice: the stratifier from its building blocks (exercise 4.1)."""
 
 from __future__ import annotations
 
 from ...runs.models import tiny_model
-from ...tuning.spafit import SpafitConfig, apply_spafit, layer_groups
-from .counting import bert_configs, check_count
-from .tools import (CheckFailed, adapters, as_list, check_gradients_reach, compare_names, compare_tensors,
-                    learner_check, logits, printable, sample_inputs, short, trainable_names)
-
-
-@learner_check
-def check_layer_groups(groups_fn):
-    """Exercise 4.1: `groups_fn(num_layers, n1, n2)` gives each layer's group like `layer_groups`."""
-    for layers in range(1, 7):
-        for n1 in range(layers + 1):
-            for n2 in range(n1, layers + 1):
-                expected, got = layer_groups(layers, n1, n2), as_list(groups_fn(layers, n1, n2))
-                if not isinstance(got, list):
-                    raise CheckFailed(f"groups of layers 1..{layers} with N1={n1}, N2={n2}",
-                                      f"a list of {layers} groups (a tuple or NumPy array works too)",
-                                      f"a {type(got).__name__}: {printable(got)}")
-                if got != expected:
-                    shifted = [1 if k < n1 else 2 if k < n2 else 3 for k in range(1, layers + 1)]
-                    hint = ("layers are numbered 1..L: layer k is frozen when k <= N1" if got == shifted else
-                            "index 0 holds layer 1, the input side" if got == expected[::-1] else None)
-                    raise CheckFailed(f"groups of layers 1..{layers} with N1={n1}, N2={n2}", expected, got, hint)
-    return "every (L, N1, N2) with L <= 6 gives the same groups as layer_groups"
+from ...tuning.spafit import SpafitConfig, apply_spafit
+from .answers import single_threaded
+from .tools import (CheckFailed, adapters, check_gradients_reach, compare_names, compare_tensors, learner_check,
+                    logits, sample_inputs, short, trainable_names)
 
 
 # every target and bias choice, r and alpha off their defaults, dropout, the pooler, each end of the range
@@ -44,8 +25,9 @@ def _lora_settings(module) -> tuple:
 
 
 @learner_check
+@single_threaded
 def check_spafit(spafit_fn):
-    """Exercise 4.2: `spafit_fn(model, config)` trains and wraps what `apply_spafit(model, config)` does."""
+    """Exercise 4.1: `spafit_fn(model, config)` trains and wraps what `apply_spafit(model, config)` does."""
     for family, config in SPAFIT_CASES:
         label = (f"{family}, N1={config.n1}, N2={config.n2}, targets={config.targets}, r={config.r}, "
                  f"alpha={config.alpha:g}, dropout={config.dropout:g}, bias_terms={config.bias_terms!r}, "
@@ -70,23 +52,3 @@ def check_spafit(spafit_fn):
         check_gradients_reach(label, model, ids, mask)
     return (f"same LoRA layers, settings, trainable parameters, output and gradients as apply_spafit on "
             f"{len(SPAFIT_CASES)} configurations")
-
-
-# r and targets vary, each bias choice, boundaries at both ends (the pooler stays frozen, as exercise 4.3 says)
-SPAFIT_COUNT_CASES = [SpafitConfig(4, 9, targets=("query", "key", "value"), r=64),
-                      SpafitConfig(1, 2, targets=("query", "value", "ffn_in"), r=8, bias_terms="all"),
-                      SpafitConfig(0, 0, targets=("attention_output", "ffn_out"), r=4, bias_terms="none"),
-                      SpafitConfig(2, 3, r=6)]
-
-
-@learner_check
-def check_spafit_count(count_fn):
-    """Exercise 4.3: `count_fn(config, spafit)` gives SPAFIT's trainable parameters like `closed_form_count`."""
-    for label, config in bert_configs().items():
-        for spafit in SPAFIT_COUNT_CASES:
-            if spafit.n2 > config.num_hidden_layers:
-                continue
-            check_count(f"{label}, N1={spafit.n1}, N2={spafit.n2}, r={spafit.r}, targets={spafit.targets}, "
-                         f"bias_terms={spafit.bias_terms!r}", config, spafit,
-                         count_fn(config, SpafitConfig(**spafit.to_dict())))
-    return "counts match closed_form_count (bert-large-cased at N1=4, N2=9, r=64 on q/k/v: 6,084,610)"

@@ -50,7 +50,7 @@ def safe_repr(value) -> str:
 
 
 def shown_pair(expected, got) -> tuple[str, str]:
-    """Expected and got as text; when they print alike (True and numpy.True_), with their types, so the FAIL
+    """Expected and got as text; when they print alike (``True`` and ``numpy.True_``), with their types, so the FAIL
     says what differs."""
     expected_text, got_text = printable(expected), printable(got)
     if expected_text == got_text and type(expected) is not type(got):
@@ -270,5 +270,5 @@ def use_or_reference(learner, reference, check):
         yours = printable(getattr(learner, "__name__", "your answer"))
     except Exception:  # a learner's object whose attribute lookup raises
         yours = "your answer"
-    print(f"note: {yours} does not pass its check yet; the cells below use the package's {name} instead")
+    print(f"note: {yours} does not pass its check yet; from here on this notebook uses {name} instead")
     return reference

@@ -1,0 +1,108 @@
+"""Checks of lesson 06's practice: forgetting measured with a probe, question by question (exercise 6.1), and what
+drift (1 - linear CKA) does and does not measure (exercise 6.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..practice_runs import fitted_probe
+from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
+from .tools import CheckFailed, as_list, learner_check, safe_repr
+
+# ---------------------------------------------------------------- exercise 6.1
+
+
+def reference_question_correct(features: dict, layer: int) -> np.ndarray:
+    """1 for every test question the lessons' probe on `layer` labels right, else 0: the probe is fitted on the
+    training questions' features of that layer (row 0: the embeddings, row L: the top layer)."""
+    probe = fitted_probe(features["train"][layer], features["train_labels"])
+    return (probe.predict(features["test"][layer]) == features["test_labels"]).astype(int)
+
+
+def synthetic_questions(seed: int = 0, layers: int = 3, hidden: int = 6, classes: int = 3, sizes=(90, 60)) -> dict:
+    """Features shaped like `practice_runs.question_features`' (for checks): a class signal growing with depth."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(classes, hidden))
+    out = {}
+    for split, n in zip(("train", "test"), sizes):
+        labels = rng.integers(0, classes, n)
+        strength = np.linspace(0.2, 1.2, layers + 1)[:, None, None]
+        out[split] = rng.normal(size=(layers + 1, n, hidden)) + strength * centres[labels][None]
+        out[f"{split}_labels"] = labels
+    return out
+
+
+@learner_check
+def check_question_correct(correct_fn):
+    """Exercise 6.1: `correct_fn(features, layer)` gives the probe's 1/0 answer for every test question."""
+    features = synthetic_questions()
+    top = len(features["train"]) - 1
+    for layer in (top, 1):
+        expected = reference_question_correct(features, layer)
+        answer = correct_fn(features, layer)
+        got = as_list(answer)
+        if not isinstance(got, list):
+            raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", f"{len(expected)} answers",
+                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}", "return the answers themselves (probe.predict(...) == labels), not their "
+                                         "mean: a paired comparison needs each question's answer")
+        try:
+            got = np.asarray(got, dtype=float).astype(int).ravel()
+        except (TypeError, ValueError):
+            raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", "numbers 1 or 0",
+                              safe_repr(answer)[:80]) from None
+        if got.shape != expected.shape or not np.array_equal(got, expected):
+            neighbours = {k: reference_question_correct(features, k) for k in range(top + 1) if k != layer}
+            other = next((k for k, v in neighbours.items() if got.shape == v.shape and np.array_equal(got, v)), None)
+            hint = (f"those are layer {other}'s answers: row k of the features is layer k, row 0 the embeddings"
+                    if other is not None else "fit the lessons' probe (practice_runs.fitted_probe) on the training "
+                    "questions' features of the layer and predict the test questions")
+            raise CheckFailed(f"layer {layer}: the probe's answers", f"{int(expected.sum())} of {len(expected)} right",
+                              f"{int(got.sum())} of {got.size} right" if got.size else repr(got), hint)
+    return "the lessons' probe, fitted on the training questions, answers each test question"
+
+
+@answer_check
+def check_forgetting(after, before, difference, prediction):
+    """Exercise 6.1: the paired difference after - before over the test questions, and the predicted reading."""
+    expected = check_paired("fine-tuned minus checkpoint, question by question", require(after, "answers after"),
+                            require(before, "answers before"), require(difference, "difference"))
+    return judge_decision("your prediction for the top layer", prediction, "the fine-tuned model",
+                          "the checkpoint", expected, unit="questions")
+
+
+# ---------------------------------------------------------------- exercise 6.2
+
+STRETCH_OPTIONS = {
+    "a": Option("no drift, and the probe unchanged", "the stretch is invertible but not a rotation or a uniform "
+                                                     "rescaling: CKA registers it as a change of representation"),
+    "b": Option("large drift, the probe unchanged", "a linear probe can undo any invertible linear map, so what it "
+                                                    "reads is intact; CKA is blind only to rotations and uniform "
+                                                    "rescaling, so the same map reads as drift"),
+    "c": Option("large drift, and the probe worse", "an invertible linear map loses nothing a linear probe needs: "
+                                                    "it can learn the inverse"),
+}
+
+
+@answer_check
+def check_stretch(prediction, drift, probe_change):
+    """Exercise 6.2: what an invertible stretch of the features does to drift and to the probe."""
+    drift, change = float(require(drift, "drift")), float(require(probe_change, "probe change"))
+    right = ("a" if drift < 0.05 else "b" if abs(change) <= 0.03 else "c")
+    measured = f"measured drift {drift:.3f}, probe change {change:+.3f}"
+    options = {k: Option(o.text, f"{measured}; {o.why}") for k, o in STRETCH_OPTIONS.items()}
+    return judge_choice("drift and probe after stretching the features", prediction, options, right)
+
+
+CKA_OPTIONS = {
+    "a": Option("drift measures change, not loss: a layer can move far while everything a probe reads stays",
+                "your stretch moved the features by a drift that large and cost the probe nothing"),
+    "b": Option("large drift in a layer proves it forgot", "the stretch drifted as far and forgot nothing"),
+    "c": Option("CKA ignores every invertible linear map, so any drift it shows is a real loss",
+                "CKA ignores only rotations and uniform rescaling: your stretch is invertible and still drifted"),
+}
+
+
+@answer_check
+def check_cka_reading(reading):
+    """Exercise 6.2: what lesson 06's drift measure can say about forgetting."""
+    return judge_choice("what drift says about forgetting", reading, CKA_OPTIONS, "a")
