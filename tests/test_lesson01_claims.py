@@ -89,6 +89,9 @@ def test_a_trained_pooler_would_be_seven_times_bitfit():
     pooler = sum(p.numel() for n, p in cls.named_parameters() if ".pooler." in n)
     assert pooler == 147_840 and round(pooler / 21_506) == 7
     assert not any(".pooler." in n for n, _ in mean.named_parameters())
+    # "seven eighths of what BitFit would train, two thirds or more of what LoRA and SPAFIT would"
+    assert pooler / 169_346 == pytest.approx(7 / 8, abs=0.01)
+    assert min(pooler / 222_338, pooler / 187_010) >= 0.66
 
 
 def test_paper_profiles_freeze_the_pooler_as_a_reconstruction():
