@@ -10,13 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from spafit_course import (LoRALinear, SpafitConfig, apply_bitfit, apply_spafit, closed_form_count, inject_lora,
-                           layer_groups)
+from spafit_course import LoRALinear, apply_spafit, inject_lora, layer_groups
 from spafit_course.lessons import checks
 from spafit_course.lessons.checks import tools as check_tools
-from spafit_course.runs.models import tiny_model
-from spafit_course.tuning.architectures import get_layers, resolve_targets
-from spafit_course.tuning.closed_form import bias_params_per_layer, head_params, lora_shapes
+from spafit_course.tuning.architectures import get_layers
 from spafit_course.tuning.freezing import freeze_all, unfreeze_biases, unfreeze_head
 from spafit_course.tuning.lora import lora_modules
 from spafit_course.tuning.spafit import FROZEN, LORA_AND_BIAS
