@@ -10,8 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from spafit_course import (LoRALinear, apply_spafit, inject_lora,
-                           layer_groups)
+from spafit_course import LoRALinear, apply_spafit, inject_lora, layer_groups
 from spafit_course.lessons import checks
 from spafit_course.lessons.checks import tools as check_tools
 from spafit_course.tuning.architectures import get_layers

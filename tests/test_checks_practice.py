@@ -193,7 +193,8 @@ def choose_reading_test_twice(cells, train_cell, score):
 def selection_reporting_validation(pool, rows):
     train = pool["train"]
     validation = [comparison.fitted_probe(train["mean"][k][rows], train["labels"][rows])
-                  .score(pool["validation"]["mean"][k], pool["validation"]["labels"]) for k in range(len(train["mean"]))]
+                  .score(pool["validation"]["mean"][k], pool["validation"]["labels"])
+                  for k in range(len(train["mean"]))]
     return max(validation), checks.reference_selection_scores(pool, rows)[1]
 
 
@@ -304,7 +305,8 @@ def test_an_unwritten_function_fails_with_its_message(key):
 
     ok, printed = checks.captured(CODE_CASES[key][0], unwritten)
     assert ok is False
-    assert printed == f"FAIL {CODE_CASES[key][0].__name__}: your code raised NotImplementedError: Exercise 9.9: write me\n"
+    name = CODE_CASES[key][0].__name__
+    assert printed == f"FAIL {name}: your code raised NotImplementedError: Exercise 9.9: write me\n"
 
 
 # ---------------------------------------------------------------- answers: choices, readings, decisions
@@ -428,6 +430,18 @@ def test_the_control_checks_read_the_paired_gaps():
     assert not ok and "the one at the embeddings is the smaller" in text
     ok, text = verdict(checks.check_control_reading, "a", pretrained, control_curves[:2], 0.53)
     assert not ok and "pair up sample by sample" in text
+
+
+def test_the_forgetting_prediction_reads_the_top_layers_change():
+    before = [1] * 70 + [0] * 30
+    kept, lost = [1] * 72 + [0] * 28, [1] * 60 + [0] * 40
+    assert verdict(checks.check_forgetting_prediction, "b", kept, before)[0]
+    ok, text = verdict(checks.check_forgetting_prediction, "a", kept, before)
+    assert not ok and "from 0.700 to 0.720 (+0.020)" in text and "can survive it" in text
+    assert verdict(checks.check_forgetting_prediction, "a", lost, before)[0]
+    ok, text = verdict(checks.check_forgetting_prediction, "b", lost, before)
+    assert not ok and "did overwrite what the probe reads" in text
+    assert "no answers after to check yet" in verdict(checks.check_forgetting_prediction, "a", None, before)[1]
 
 
 def test_the_stretch_check_reads_the_measured_drift_and_probe():

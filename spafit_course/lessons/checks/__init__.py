@@ -17,8 +17,8 @@ from .bitfit import (check_bias_movement, check_key_bias_prediction, check_movem
 from .costs import (check_backward_layers, check_backward_prediction, check_boundary_reading, check_cost_reading,
                     check_count_prediction, check_settings_in_range, reference_backward_layers,
                     reference_settings_in_range)
-from .forgetting import (check_cka_reading, check_forgetting, check_question_correct, check_stretch,
-                         reference_question_correct)
+from .forgetting import (check_cka_reading, check_forgetting, check_forgetting_prediction, check_question_correct,
+                         check_stretch, reference_question_correct)
 from .lora import check_inject_lora, check_lora_forward, check_lora_init, check_lora_linear, check_lora_merge
 from .comparison import (check_choose_and_report, check_estimate_reading, check_optimism_claim,
                          check_selection_scores, reference_choose_and_report, reference_selection_scores)

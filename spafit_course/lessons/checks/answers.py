@@ -89,13 +89,18 @@ def read_letter(answer, options: dict[str, Option], what: str) -> str:
     return letter
 
 
-def judge_choice(what: str, answer, options: dict[str, Option], right: str) -> str:
-    """PASS summary when `answer` is the `right` option; else CheckFailed explaining why the chosen one is wrong."""
+def judge_choice(what: str, answer, options: dict[str, Option], right: str, measured: str | None = None) -> str:
+    """PASS summary when `answer` is the `right` option; else CheckFailed explaining why the chosen one is wrong.
+
+    Where the right option depends on the learner's own measurements, `measured` says what they were: it leads
+    the reasoning of a FAIL and, with the right option's text, makes the PASS line (an option's `why` is written
+    for when it is chosen wrongly, so it cannot be the PASS line then).
+    """
     letter = read_letter(answer, options, what)
     if letter != right:
-        raise CheckFailed(what, f"({right}) {options[right].text}", f"({letter}) {options[letter].text}",
-                          options[letter].why)
-    return f"({right}) {options[right].why}"
+        why = f"{measured}; {options[letter].why}" if measured else options[letter].why
+        raise CheckFailed(what, f"({right}) {options[right].text}", f"({letter}) {options[letter].text}", why)
+    return f"({right}) {options[right].text}: {measured}" if measured else f"({right}) {options[right].why}"
 
 
 def compare_number(what: str, expected: float, got, tolerance: float, hint: str | None = None) -> None:

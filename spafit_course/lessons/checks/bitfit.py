@@ -189,5 +189,4 @@ def check_movement_reading(reading, adam, sgd):
     adam, sgd = require(adam, "Adam movement"), require(sgd, "gradient-step movement")
     spreads = f"spread (largest / smallest, key left out): Adam {spread(adam):.1f}x, gradient steps {spread(sgd):.1f}x"
     right = "a" if spread(adam) < spread(sgd) else "c"
-    options = {k: Option(o.text, f"{spreads}; {o.why}") for k, o in MOVEMENT_OPTIONS.items()}
-    return judge_choice("what 'moved most' measures", reading, options, right)
+    return judge_choice("what 'moved most' measures", reading, MOVEMENT_OPTIONS, right, spreads)

@@ -127,4 +127,4 @@ def check_optimism_claim(best_on_test, chosen_on_validation, difference, decisio
     expected = check_paired("best on test minus chosen on validation", require(best_on_test, "scores"),
                             require(chosen_on_validation, "scores"), require(difference, "difference"))
     return judge_decision("the claim 'choosing on test reports a higher score'", decision,
-                          "the score chosen on test", "the score chosen on validation", expected, unit="samples")
+                          "choosing on test", "choosing on validation", expected, unit="samples")

@@ -54,8 +54,8 @@ def check_control_prediction(prediction, pretrained, control, majority):
     reading = control_reading(pretrained, control, majority)
     summary = (f"control at the embeddings {reading['control_0']} (majority {majority:.3f}); pretrained minus "
                f"control {reading['gap_0']}")
-    options = {k: Option(o.text, f"{summary}; {o.why}") for k, o in PREDICTION_OPTIONS.items()}
-    return judge_choice("a probe on a random model's embeddings", prediction, options, _band(reading))
+    return judge_choice("a probe on a random model's embeddings", prediction, PREDICTION_OPTIONS, _band(reading),
+                        summary)
 
 
 WHERE_OPTIONS = {
@@ -73,7 +73,7 @@ def check_control_reading(reading, pretrained, control, majority):
     gap_0, gap_top = measured["gap_0"].mean, measured["gap_top"].mean
     right = "c" if abs(gap_top - gap_0) <= 0.02 else "a" if gap_top > gap_0 else "b"
     gaps = f"pretrained minus control: embeddings {measured['gap_0']}; top layer {measured['gap_top']}"
-    options = {k: Option(o.text, f"{gaps}; {o.why}") for k, o in WHERE_OPTIONS.items()}
+    options = dict(WHERE_OPTIONS)
     if right == "b":
-        options["a"] = Option(options["a"].text, f"{gaps}; the gap at the top is the smaller one here")
-    return judge_choice("where pretraining adds most over the control", reading, options, right)
+        options["a"] = Option(options["a"].text, "the gap at the top is the smaller one here")
+    return judge_choice("where pretraining adds most over the control", reading, options, right, gaps)

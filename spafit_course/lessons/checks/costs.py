@@ -62,7 +62,8 @@ def check_settings_in_range(search_fn):
                     count_of(config, a, b, r, targets) in (low, high) for a, b in missing) else
                 "count with closed_form_count(config, SpafitConfig(n1, n2, targets=targets, r=r)).trainable")
         raise CheckFailed(f"{label}, r = {r} on {'/'.join(targets)}, counts in [{low:,}, {high:,}]",
-                          f"{len(expected)} settings", f"{len(got)} settings" + (f"; extra {extra[:3]}" if extra else "")
+                          f"{len(expected)} settings",
+                          f"{len(got)} settings" + (f"; extra {extra[:3]}" if extra else "")
                           + (f"; missing {missing[:3]}" if missing else ""), hint)
     return "every valid (N1, N2) with its count in range, ends included, on two models"
 

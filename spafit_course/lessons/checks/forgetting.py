@@ -43,7 +43,8 @@ def check_question_correct(correct_fn):
         got = as_list(answer)
         if not isinstance(got, list):
             raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", f"{len(expected)} answers",
-                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}", "return the answers themselves (probe.predict(...) == labels), not their "
+                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}",
+                              "return the answers themselves (probe.predict(...) == labels), not their "
                                          "mean: a paired comparison needs each question's answer")
         try:
             got = np.asarray(got, dtype=float).astype(int).ravel()
@@ -61,12 +62,31 @@ def check_question_correct(correct_fn):
     return "the lessons' probe, fitted on the training questions, answers each test question"
 
 
+FORGETTING_OPTIONS = {
+    "a": Option("yes: it loses more than 5 points", "a short fine-tuning run on another task moves the top layers "
+                                                    "most, yet what a linear probe reads there can survive it"),
+    "b": Option("no: it loses 5 points or less, or gains", "the fine-tuned top layer lost more than that: this run "
+                                                           "did overwrite what the probe reads"),
+}
+
+
 @answer_check
-def check_forgetting(after, before, difference, prediction):
-    """Exercise 6.1: the paired difference after - before over the test questions, and the predicted reading."""
+def check_forgetting_prediction(prediction, after, before):
+    """Exercise 6.1: whether the top layer's probe loses more than 5 points (the learner's answers decide)."""
+    after = np.asarray(require(after, "answers after"), dtype=float)
+    before = np.asarray(require(before, "answers before"), dtype=float)
+    change = float(after.mean() - before.mean())
+    right = "a" if change < -0.05 else "b"
+    return judge_choice("a loss of more than 5 points at the top layer", prediction, FORGETTING_OPTIONS, right,
+                        f"the top layer's probe went from {before.mean():.3f} to {after.mean():.3f} ({change:+.3f})")
+
+
+@answer_check
+def check_forgetting(after, before, difference, decision):
+    """Exercise 6.1: the paired difference after - before over the test questions, and what its interval allows."""
     expected = check_paired("fine-tuned minus checkpoint, question by question", require(after, "answers after"),
                             require(before, "answers before"), require(difference, "difference"))
-    return judge_decision("your prediction for the top layer", prediction, "the fine-tuned model",
+    return judge_decision("the top layer's question types after fine-tuning", decision, "the fine-tuned model",
                           "the checkpoint", expected, unit="questions")
 
 
@@ -88,9 +108,8 @@ def check_stretch(prediction, drift, probe_change):
     """Exercise 6.2: what an invertible stretch of the features does to drift and to the probe."""
     drift, change = float(require(drift, "drift")), float(require(probe_change, "probe change"))
     right = ("a" if drift < 0.05 else "b" if abs(change) <= 0.03 else "c")
-    measured = f"measured drift {drift:.3f}, probe change {change:+.3f}"
-    options = {k: Option(o.text, f"{measured}; {o.why}") for k, o in STRETCH_OPTIONS.items()}
-    return judge_choice("drift and probe after stretching the features", prediction, options, right)
+    return judge_choice("drift and probe after stretching the features", prediction, STRETCH_OPTIONS, right,
+                        f"measured drift {drift:.3f}, probe change {change:+.3f}")
 
 
 CKA_OPTIONS = {

@@ -83,7 +83,8 @@ def check_probe_curve(curve_fn):
                               f"a {type(got).__name__}: {safe_repr(got)[:80]}")
         if len(got_list) != len(expected):
             raise CheckFailed(f"{label}: one accuracy per layer, embeddings first", f"{len(expected)} accuracies",
-                              f"{len(got_list)} accuracies", "row 0 of the features is the embeddings: it gets a probe too")
+                              f"{len(got_list)} accuracies",
+                              "row 0 of the features is the embeddings: it gets a probe too")
         if np.allclose(got_list, expected, atol=1e-9):
             continue
         train = pool["train"]
@@ -130,10 +131,9 @@ def distinct_band(boundaries) -> str:
 def check_flip_prediction(prediction, boundaries):
     """Exercise 3.3: how many different (N1, N2) the rule picks over the samples (the learner's table decides)."""
     boundaries = [tuple(b) for b in require(boundaries, "boundaries")]
-    right = distinct_band(boundaries)
-    options = {k: Option(o.text, f"your samples gave {len(set(boundaries))} different pairs: {sorted(set(boundaries))};"
-                                 f" {o.why}") for k, o in FLIP_OPTIONS.items()}
-    return judge_choice("how many different boundaries the samples give", prediction, options, right)
+    return judge_choice("how many different boundaries the samples give", prediction, FLIP_OPTIONS,
+                        distinct_band(boundaries), f"your samples gave {len(set(boundaries))} different pairs: "
+                                                   f"{sorted(set(boundaries))}")
 
 
 @answer_check

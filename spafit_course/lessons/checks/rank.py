@@ -69,7 +69,8 @@ def check_rank_prediction(prediction, errors):
     errors = require(errors, "fitted errors")
     fitted = sorted(r for r, e in errors.items() if e < 0.02)
     right = "d" if not fitted else "c" if fitted == sorted(errors) else "a" if fitted == [8] else "b"
-    return judge_choice(f"ranks that fit the update (yours: {fitted or 'none'})", prediction, RANK_OPTIONS, right)
+    return judge_choice("ranks that fit a rank-4 update", prediction, RANK_OPTIONS, right,
+                        f"the ranks that fit (error under 0.02): {fitted or 'none'}")
 
 
 LIMIT_OPTIONS = {
@@ -89,9 +90,8 @@ def check_rank_reading(reading, delta, errors):
         raise CheckFailed("the fitted error at r = 2", "an entry for r = 2", sorted(errors))
     bound = reference_best_error(require(delta, "delta"), 2)
     right = "a" if abs(errors[2] - bound) <= 0.02 else "b"
-    options = {k: Option(o.text, f"fitted {errors[2]:.3f}, best possible {bound:.3f}; {o.why}")
-               for k, o in LIMIT_OPTIONS.items()}
-    return judge_choice("what limits LoRA at rank 2", reading, options, right)
+    return judge_choice("what limits LoRA at rank 2", reading, LIMIT_OPTIONS, right,
+                        f"fitted {errors[2]:.3f}, best any rank-2 update can do {bound:.3f}")
 
 
 # ---------------------------------------------------------------- exercise 2.3
@@ -158,4 +158,6 @@ def check_alpha_prediction(prediction, errors):
     pattern = (faster(expected, "fixed"), faster(expected, "2r"))
     right = {("close", "much faster"): "a", ("much faster", "much faster"): "b", ("close", "close"): "c"}.get(
         pattern, "d")
-    return judge_choice("rank 32 against rank 8 under the two conventions", prediction, ALPHA_OPTIONS, right)
+    measured = ", ".join(f"alpha {c} r = {r}: {expected[(c, r)]:.3f}" for c, r in expected)
+    return judge_choice("rank 32 against rank 8 under the two conventions", prediction, ALPHA_OPTIONS, right,
+                        f"errors after {ALPHA_SETTINGS['steps']} steps: {measured}")

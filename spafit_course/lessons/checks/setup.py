@@ -155,11 +155,9 @@ def spread_band(scores) -> str:
 def check_spread_prediction(prediction, scores):
     """Exercise 0.2: the predicted distance between the best and the worst seed, against the measured one."""
     scores = scores_of(require(scores, "scores"), "your scores")
-    right = spread_band(scores)
     spread = 100 * (max(scores) - min(scores))
-    options = {k: Option(o.text, f"your seeds spread over {spread:.1f} points, best to worst; " + o.why)
-               for k, o in SPREAD_OPTIONS.items()}
-    judge_choice("how far apart the seeds land", prediction, options, right)
+    judge_choice("how far apart the seeds land", prediction, SPREAD_OPTIONS, spread_band(scores),
+                 f"your seeds spread over {spread:.1f} points, best to worst")
     return (f"your seeds span {spread:.1f} points: one seed's score is one draw, so a difference between two "
             "methods on one seed can be this large by chance alone")
 
