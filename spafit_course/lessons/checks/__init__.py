@@ -38,6 +38,7 @@ __all__ = ["check_bias_movement", "check_key_bias_prediction", "check_movement_r
            "reference_trained_logits", "check_backward_layers", "check_backward_prediction",
            "check_boundary_reading", "check_cost_reading", "check_count_prediction", "check_settings_in_range",
            "reference_backward_layers", "reference_settings_in_range", "check_cka_reading", "check_forgetting",
+           "check_forgetting_prediction",
            "check_question_correct", "check_stretch", "reference_question_correct", "check_inject_lora",
            "check_lora_forward", "check_lora_init", "check_lora_linear", "check_lora_merge",
            "check_choose_and_report", "check_estimate_reading", "check_optimism_claim", "check_selection_scores",
