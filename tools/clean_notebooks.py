@@ -5,14 +5,16 @@
     python tools/clean_notebooks.py --check FILE ...  # only report, change nothing
 
 Cleaning turns nbval's comment markers (a `# NBVAL_CHECK_OUTPUT` line, and the others nbval knows) into the cell
-tags nbval reads the same way (`nbval-check-output`), so a reader sees code, not test machinery. It removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel), and
-with it each stored output's reference to a widget view where the output carries a static picture of the widget
-(so JupyterLab shows that picture before the notebook runs, not "Error displaying widget: model not found"),
-and nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
-writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then fails (exit 1) when an output still holds a machine path
-(/work, /root, /tmp, /home/NAME), a stderr stream, a widget with no static picture, or an nbval comment marker:
-each means a reader would meet something they should not (a path, a warning, a widget's text representation
-where its figure belongs, test machinery), and the fix for the first three belongs in the notebook's code.
+tags nbval reads the same way (`nbval-check-output`), so a reader sees code, not test machinery. It removes
+stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel), and with it each
+stored output's reference to a widget view where the output carries a static picture of the widget (so
+JupyterLab shows that picture before the notebook runs, not "Error displaying widget: model not found"), and
+nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
+writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then
+fails (exit 1) when an output still holds a machine path (/work, /root, /tmp, /home/NAME), a stderr stream, a
+widget with no static picture, or an nbval comment marker (with --check, which converts nothing): each means a
+reader would meet something they should not (a path, a warning, a widget's text representation where its figure
+belongs, test machinery), and the fix for the first three belongs in the notebook's code.
 """
 
 from __future__ import annotations
