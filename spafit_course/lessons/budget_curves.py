@@ -63,13 +63,15 @@ def budget_run(profile: Profile | None, seed: int, budget: int | None, method: s
 
     small = budget_profile(profile, seed, budget)
     data = prepared_data(small)
-    row = run_method(small, method, data, progress=progress, watch=watched_split(small), watch_points=watch_points)
+    watch = watched_split(small) if watch_points else None
+    row = run_method(small, method, data, progress=progress, watch=watch, watch_points=watch_points)
+    curve = row.get("watch_curve", [])
     return {"label": LESSON_04_METHODS[method], "method": method, "budget": len(data[1]), "seed": seed,
             "learning_rate": small.learning_rates[method], "score": row["score"], "metric": row["metric"],
             "split": row["split"], "majority": majority_rate(data[2], small.task),
-            "validation": row["watch_curve"][-1][2], "trainable": row["trainable"], "steps": row["steps"],
+            "validation": curve[-1][2] if curve else None, "trainable": row["trainable"], "steps": row["steps"],
             "train_seconds": row["train_seconds"], "loss_curve": row["loss_curve"],
-            "watch_curve": row["watch_curve"]}
+            "watch_curve": curve}
 
 
 def rate_run(profile: Profile | None, seed: int, method: str, learning_rate: float) -> dict:
@@ -90,15 +92,17 @@ def budget_key(budget: int | None) -> str:
 
 
 def planned_runs(profile: Profile, seeds) -> list[tuple]:
-    """Every run of the record, in the order it is trained: the curves of the first three seeds, then the
-    learning-rate check, then the curves of the other seeds (so a partial record is a useful one)."""
-    def curves(some):
-        return [("curve", seed, budget, method) for seed in some for budget in BUDGETS for method in LESSON_04_METHODS]
+    """Every run of the record, in the order it is trained, so that a partial record is a useful one: the
+    smaller budgets for every seed (a third of the work), then the whole split for the seeds the learning-rate
+    check uses, the check itself, then the whole split for the other seeds."""
+    def curves(budgets, some):
+        return [("curve", seed, budget, method) for seed in some for budget in budgets for method in LESSON_04_METHODS]
 
     # the lessons' own rate at the largest budget is the curve's run itself
     rates = [("rate", seed, method, rate) for seed in seeds[:RATE_SEEDS] for method, grid in RATE_GRID.items()
              for rate in grid if rate != profile.learning_rates[method]]
-    return curves(seeds[:3]) + rates + curves(seeds[3:])
+    return (curves(BUDGETS[:-1], seeds) + curves(BUDGETS[-1:], seeds[:RATE_SEEDS]) + rates
+            + curves(BUDGETS[-1:], seeds[RATE_SEEDS:]))
 
 
 def run_planned(profile: Profile, run: tuple, threads: int | None = None) -> tuple[tuple, dict]:
