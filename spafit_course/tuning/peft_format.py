@@ -46,6 +46,12 @@ def peft_files(path) -> tuple[Path, Path]:
     return folder / PEFT_CONFIG_NAME, folder / PEFT_WEIGHTS_NAME
 
 
+def check_peft_folder(path) -> Path:
+    """Refuse, before any work, a folder `save_peft_adapter` could not write into (each error names the path's role)."""
+    return check_folder(path, "a peft adapter", {PEFT_CONFIG_NAME: "the peft adapter's config",
+                                                 PEFT_WEIGHTS_NAME: "the peft adapter's weights"})
+
+
 def save_peft_adapter(model: nn.Module, folder, base_model_name: str | None = None) -> Path:
     """Write a model adapted by SPAFIT, LoRA or BitFit as a standard peft LoRA adapter into `folder`.
 
@@ -57,8 +63,7 @@ def save_peft_adapter(model: nn.Module, folder, base_model_name: str | None = No
     from safetensors.torch import save_file
 
     config, tensors = peft_adapter(model, base_model_name)
-    folder = check_folder(folder, "a peft adapter", {PEFT_CONFIG_NAME: "the peft adapter's config",
-                                                     PEFT_WEIGHTS_NAME: "the peft adapter's weights"})
+    folder = check_peft_folder(folder)
     config_file, weights = peft_files(folder)
     with atomic_files(weights, config_file) as (new_weights, new_config):
         save_file(tensors, str(new_weights), metadata={"format": "pt", HEAD_METADATA: head_of(model)})

@@ -208,7 +208,8 @@ def _targeted(model: nn.Module, config: dict) -> set[str]:
     try:
         matching = LoraConfig(target_modules=config["target_modules"], modules_to_save=saved,
                               layers_to_transform=config.get("layers_to_transform"),
-                              layers_pattern=config.get("layers_pattern"), exclude_modules=config.get("exclude_modules"))
+                              layers_pattern=config.get("layers_pattern"),
+                              exclude_modules=config.get("exclude_modules"))
     except (TypeError, ValueError) as error:
         raise ValueError(f"{PEFT_CONFIG_NAME}: peft refuses its target_modules or layers entries: {error}") from None
     return {name for name, _ in model.named_modules() if name and check_target_module_exists(matching, name)}
