@@ -10,7 +10,7 @@ from spafit_course import SpafitConfig, apply_spafit, save_adapter
 from spafit_course import cli
 # the lesson modules are imported before any test patches what they import, so none keeps a patched function
 from spafit_course.lessons import catalogue, comparison_runs, forgetting_runs  # noqa: F401
-from spafit_course.runs import experiments
+from spafit_course.runs import experiments, models
 from spafit_course.runs import sweep as runs_sweep
 from spafit_course.runs.models import load_model
 from spafit_course.runs.profiles import QUICK_MODEL
@@ -39,6 +39,7 @@ def paths(tmp_path_factory):
     (folder / "adapters-file" / "adapters").mkdir(parents=True)
     (folder / "adapters-file" / "adapters" / "spafit").write_text("a file where the adapter folder goes")
     (folder / "adapter-json" / "adapters" / "lora" / "spafit_adapter.json").mkdir(parents=True)
+    (folder / "blocked-peft" / "adapter_config.json").mkdir(parents=True)
     model = apply_spafit(load_model(QUICK_MODEL, seed=0), SpafitConfig(n1=4, n2=5, r=2))
     save_adapter(model, folder / "polarity", base_model_name=QUICK_MODEL, task="polarity", max_length=32,
                  label_names=["rotten", "fresh"])
@@ -56,7 +57,7 @@ def nothing_trains(monkeypatch):
     for module, name in ((experiments, "compare_methods"), (experiments, "run_method"),
                          (experiments, "prepared_data"), (comparison_runs, "compare_methods"),
                          (comparison_runs, "prepared_data"), (runs_sweep, "run_method"),
-                         (cli.sweep, "run_sweep"), (cli.bench, "run_bench")):
+                         (cli.sweep, "run_sweep"), (cli.bench, "run_bench"), (models, "load_adapted")):
         monkeypatch.setattr(module, name, refuse)
     for variable in SIZE_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
@@ -128,6 +129,9 @@ BAD_ENTRIES = [
      "argument --single: not allowed with argument --pairs"),
     (["predict", "", "a film"], {}, "argument adapter: must be a path, got an empty string"),
     (["predict", "{tmp}/polarity", "--file", "", "a film"], {}, "argument --file: must be a path"),
+    (["export", "{tmp}/polarity", "{tmp}/blocked-peft"], {},
+     "cannot write the peft adapter's config {tmp}/blocked-peft/adapter_config.json: a folder is in its place"),
+    (["export", "", "{tmp}/out"], {}, "argument ADAPTER_FOLDER: must be a path, got an empty string"),
     (["lessons", "--output", ""], {}, "argument --output: must be a path, got an empty string"),
     (["lessons", "--output", "{tmp}/a-file/out.json"], {}, "the folder of --output {tmp}/a-file is a file"),
     (["lessons", "--seeds", "4294967296"], {}, "argument --seeds: must be comma-separated whole numbers 0..4294967295"),
