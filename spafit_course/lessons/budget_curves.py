@@ -69,6 +69,7 @@ def budget_run(profile: Profile | None, seed: int, budget: int | None, method: s
     return {"label": LESSON_04_METHODS[method], "method": method, "budget": len(data[1]), "seed": seed,
             "learning_rate": small.learning_rates[method], "score": row["score"], "metric": row["metric"],
             "split": row["split"], "majority": majority_rate(data[2], small.task),
+            "eval_size": len(next(iter(data[2].values()))),
             "validation": curve[-1][2] if curve else None, "trainable": row["trainable"], "steps": row["steps"],
             "train_seconds": row["train_seconds"], "loss_curve": row["loss_curve"],
             "watch_curve": curve}

@@ -106,3 +106,34 @@ def plot_losses(live: dict, ax=None, title: str = "", smooth: int = 8):
     ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax.figure
+
+
+def train_smallest_budget(profile: Profile | None, record: dict | None = None) -> dict:
+    """Lesson 05: every method of lesson 04 at the budget record's smallest budget, seed 42, with a progress bar
+    each (or, with `SPAFIT_LIVE=0`, those runs read from the budget `record`)."""
+    from .budget_curves import BUDGETS, budget_key, budget_run
+    from .spafit_runs import LESSON_04_METHODS
+
+    smallest = BUDGETS[0]
+    if reading_record() and record is not None:
+        rows = [record["curves"][method][budget_key(smallest)][str(LIVE_SEED)] for method in LESSON_04_METHODS]
+        return {"majority": rows[0]["majority"], "source": "record", "rows": rows}
+    rows = []
+    with showing_progress():
+        for method, label in LESSON_04_METHODS.items():
+            print(f"{label}: {smallest:,} snippets, batches of 16", flush=True)
+            rows.append(budget_run(profile, LIVE_SEED, smallest, method, progress=True, watch_points=0))
+    return {"majority": rows[0]["majority"], "source": "live", "rows": rows, "eval_size": rows[0]["eval_size"]}
+
+
+def budget_match_text(live: dict, record: dict) -> str:
+    """Whether lesson 05's live runs landed where the budget record's seed 42 did (`match_text`'s rule)."""
+    from .budget_curves import BUDGETS, budget_key
+
+    key, seed = budget_key(BUDGETS[0]), str(LIVE_SEED)
+    recorded = {"results": {"budget": {seed: {"rows": [
+        {**record["curves"][row["method"]][key][seed], "label": row["label"]} for row in live["rows"]
+        if seed in record["curves"].get(row["method"], {}).get(key, {})]}}}}
+    if len(recorded["results"]["budget"][seed]["rows"]) < len(live["rows"]):
+        return "the budget record has no seed 42 at this budget yet: nothing to compare with"
+    return match_text(live, recorded, "budget")
