@@ -123,7 +123,8 @@ def train_smallest_budget(profile: Profile | None, record: dict | None = None) -
         for method, label in LESSON_04_METHODS.items():
             print(f"{label}: {smallest:,} snippets, batches of 16", flush=True)
             rows.append(budget_run(profile, LIVE_SEED, smallest, method, progress=True, watch_points=0))
-    return {"majority": rows[0]["majority"], "source": "live", "rows": rows, "eval_size": rows[0]["eval_size"]}
+    return {"majority": rows[0]["majority"], "source": "live", "rows": rows, "eval_size": rows[0]["eval_size"],
+            "profile": lesson_profile(profile).name}
 
 
 def budget_match_text(live: dict, record: dict) -> str:
@@ -131,6 +132,9 @@ def budget_match_text(live: dict, record: dict) -> str:
     from .budget_curves import BUDGETS, budget_key
 
     key, seed = budget_key(BUDGETS[0]), str(LIVE_SEED)
+    if live.get("source") == "live" and live["profile"] != record["profile"]["name"]:
+        return (f"the budget record is the {record['profile']['name']} profile's; these runs, on the "
+                f"{live['profile']} profile, have nothing in it to compare with")
     recorded = {"results": {"budget": {seed: {"rows": [
         {**record["curves"][row["method"]][key][seed], "label": row["label"]} for row in live["rows"]
         if seed in record["curves"].get(row["method"], {}).get(key, {})]}}}}
