@@ -1,5 +1,5 @@
 """`spafit-course lessons` and `spafit-course forgetting`: every lesson experiment over several seeds, and the
-recorded comparison lesson 05 reads (`lessons --record`)."""
+records the lessons read (`lessons --record-seeds`, `lessons --record-budgets`)."""
 
 from __future__ import annotations
 
@@ -36,40 +36,23 @@ def parse_lessons(text: str) -> list[str]:
     return names
 
 
-def check_record(args) -> None:
-    """`--record` reruns one fixed run (the quick profile at its full budget): refuse what would change or be lost."""
-    from ..lessons.comparison_runs import check_record_environment
-
-    given = [f"--{name}" for name in ("seeds", "lessons", "profile", "output") if getattr(args, name) is not None]
-    if given:
-        raise ValueError(f"--record reruns the quick profile's comparison that lesson 05 shows and takes no other "
-                         f"option; drop {', '.join(given)} (or drop --record to run the lesson experiments)")
-    check_record_environment()
-
-
 def cmd_lessons(args) -> int:
     from ..lessons.catalogue import EXPERIMENTS
-    from ..lessons.comparison_runs import record_comparison
-    from ..lessons.results import results_text, seed_table, trained_results
+    from ..lessons.results import seed_table, trained_results
     from ..tuning.atomic import write_text
     from ..tuning.quiet import silence_libraries
 
-    if args.record:
-        check_record(args)
     if args.jobs != 1 and not (args.record_seeds or args.record_budgets):
         raise ValueError("--jobs applies to --record-seeds and --record-budgets only")
     if args.record_budgets:
         given = [f"--{name}" for name in ("lessons", "profile", "output") if getattr(args, name) is not None]
-        if given or args.record or args.record_seeds:
+        if given or args.record_seeds:
             raise ValueError("--record-budgets stores the quick profile's budget curves and takes only --seeds and "
-                             f"--jobs; drop {', '.join(given) or '--record/--record-seeds'}")
+                             f"--jobs; drop {', '.join(given) or '--record-seeds'}")
     if args.output is not None:
         check_output_file(args.output, "--output")
     profile = get_profile(args.profile)  # a bad $SPAFIT_PROFILE or SPAFIT_* size fails here, before any run
     silence_libraries()
-    if args.record:
-        print(results_text(record_comparison(), columns=("trainable",)))
-        return 0
     if args.record_budgets:
         return record_lesson_budgets(args.seeds or SEEDS, args.jobs)
     if args.record_seeds:
@@ -169,10 +152,6 @@ def add_subcommand(subparsers) -> None:
                          help="profile (default: $SPAFIT_PROFILE or quick)")
     lessons.add_argument("--output", type=path_type, default=None,
                          help="also write every result as JSON to this file")
-    lessons.add_argument("--record", action="store_true",
-                         help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "
-                              "in the package (about 5 minutes on 2 CPU cores); takes no other option, and refuses "
-                              "to run with SPAFIT_* size variables set")
     lessons.add_argument("--record-seeds", action="store_true",
                          help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds and "
                               "store them in the package as the record the lessons read (about 40 minutes on 2 CPU "
