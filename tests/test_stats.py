@@ -44,3 +44,47 @@ def test_verdict_follows_the_interval():
 def test_bad_scores_name_the_problem(a, b, message):
     with pytest.raises(ValueError, match=message):
         paired_difference(a, b)
+
+
+def test_holm_adjustment_matches_the_step_down_rule_by_brute_force():
+    import itertools
+
+    from spafit_course.lessons.stats import holm_adjusted
+
+    p = [0.01, 0.04, 0.03, 0.005, 0.2]
+    adjusted = holm_adjusted(p)
+    # Holm rejects H_i at level a iff every hypothesis with a smaller p is rejected and (m - rank) p_i <= a
+    for alpha in (0.01, 0.02, 0.05, 0.1, 0.5):
+        order = sorted(range(len(p)), key=p.__getitem__)
+        rejected = set()
+        for rank, i in enumerate(order):
+            if p[i] * (len(p) - rank) > alpha:
+                break
+            rejected.add(i)
+        assert {i for i, q in enumerate(adjusted) if q <= alpha} == rejected
+    assert adjusted == [0.04, 0.09, 0.09, 0.025, 0.2]
+    assert all(q >= v for q, v in zip(adjusted, p)) and not list(itertools.filterfalse(lambda q: q <= 1, adjusted))
+
+
+def test_paired_p_value_is_scipys_paired_t_test():
+    from scipy import stats
+
+    from spafit_course.lessons.stats import paired_p_value
+
+    a, b = [0.71, 0.74, 0.70, 0.73, 0.72], [0.70, 0.71, 0.70, 0.70, 0.69]
+    assert paired_p_value(a, b) == pytest.approx(stats.ttest_rel(a, b).pvalue)
+    assert paired_p_value([0.7, 0.7], [0.6, 0.6]) == 1.0  # no spread: the t-test says nothing
+
+
+def test_holm_verdicts_claim_only_what_survives_the_correction():
+    from spafit_course.lessons.stats import holm_verdicts, paired_p_value
+
+    clear = ([0.80, 0.82, 0.79, 0.81, 0.80], [0.70, 0.71, 0.70, 0.72, 0.69])
+    marginal = ([0.72, 0.74, 0.70, 0.73, 0.71], [0.71, 0.72, 0.70, 0.71, 0.70])
+    assert paired_p_value(*marginal) < 0.05  # detectable alone ...
+    lines = holm_verdicts([("A", "B", *clear), ("C", "D", *marginal), ("E", "F", *marginal), ("G", "H", *marginal),
+                           ("I", "J", *marginal), ("K", "L", *marginal), ("M", "N", *marginal)])
+    assert lines[0].startswith("A scores higher than B, by about 10.0 points")
+    assert "Holm-adjusted p" in lines[0]
+    assert all("no difference detectable after Holm's correction over 7" in line for line in lines[1:])  # ... not in a family
+    assert holm_verdicts([("B", "A", clear[1], clear[0])])[0].startswith("A scores higher than B")

@@ -23,7 +23,9 @@ RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
 
 
 def one_seed(experiments: dict, profile, seed: int, threads: int | None = None, on_result=None) -> dict:
-    """{name: result} of every experiment ({name: function(profile, seed)}) for one seed."""
+    """{name: result} of every experiment ({name: function(profile, seed)}) for one seed, trained here: a run
+    memo may speed up a lesson, never fill a record, so `$SPAFIT_RUN_MEMO` is ignored."""
+    os.environ.pop("SPAFIT_RUN_MEMO", None)
     if threads:
         import torch
 
@@ -50,6 +52,8 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
 
     import torch
 
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(list(seeds)):
+        raise ValueError(f"a record pairs methods over seeds: it needs two or more distinct seeds, got {list(seeds)}")
     results = {name: {} for name in experiments}
     if jobs > 1:
         import functools
@@ -69,9 +73,22 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     threads = f"one thread in each of {jobs} processes" if jobs > 1 else f"{torch.get_num_threads()} threads"
     record = {"made": f"recorded {datetime.date.today().isoformat()} by `spafit-course lessons --record-seeds` on "
                       f"{os.cpu_count()} CPU cores ({threads}), torch {torch.__version__}, {platform.machine()}",
-              "profile": asdict(profile), "seeds": list(seeds), "results": results}
+              "profile": asdict(profile), "seeds": list(seeds), "versions": library_versions(), "results": results}
     write_text(path, json.dumps(record, indent=1, default=list) + "\n")  # a failure leaves the old record
     return record
+
+
+def library_versions() -> dict:
+    """The versions of the package and the libraries a record's numbers depend on (its provenance)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("spafit-course", "torch", "transformers", "datasets", "peft"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def recorded_seeds(path=RECORDED_SEEDS) -> dict:
