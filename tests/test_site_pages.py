@@ -57,8 +57,7 @@ def test_every_glossary_entry_links_where_it_is_first_met_and_those_lessons_exis
     for entry in text.split("\n## ")[1:]:
         links = re.findall(r"\]\(\.\./\.\./notebooks/([\w.]+\.ipynb)\)", entry)
         assert all((ROOT / "notebooks" / link).is_file() for link in links), (entry[:40], links)
-        if not entry.startswith("Holm"):  # the lessons do not use it yet
-            assert "First met in [lesson" in entry, entry[:40]
+        assert "First met in [lesson" in entry, entry[:40]
 
 
 def test_the_open_problems_cover_every_lesson_and_end_in_a_capstone():
