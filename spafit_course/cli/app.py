@@ -70,9 +70,22 @@ def report_stop(command: str, stop: BaseException) -> int:
     By the time it gets here every `finally` has run: workers are stopped, temporary files removed, locks freed.
     """
     how = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C (SIGINT)"
+    close_progress_bars()  # so that the line below is the last one, not a bar redrawn after it
     print(f"spafit-course {command}: stopped by {how}; files saved before are whole, nothing half-written is left",
           file=sys.stderr, flush=True)
     return exit_status(stop)
+
+
+def close_progress_bars() -> None:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return
+    for bar in list(getattr(tqdm, "_instances", ())):
+        try:
+            bar.close()
+        except Exception:  # a bar of a library's half-torn-down state: leaving it is harmless
+            pass
 
 
 def one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
