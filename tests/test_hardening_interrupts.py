@@ -91,13 +91,15 @@ def test_a_signal_stops_a_command_in_one_line_with_the_shells_status(tmp_path, n
 
 # --- worker processes ----------------------------------------------------------------------------------------------
 
-POOL = textwrap.dedent("""
+# workers.py needs nothing but the standard library: loaded alone, its processes start without torch
+POOL = textwrap.dedent(f"""
     import os, sys, time
     from pathlib import Path
-    from spafit_course.runs.workers import worker_pool
+    sys.path.insert(0, {str(ROOT / "spafit_course" / "runs")!r})
+    from workers import worker_pool
 
     def work(folder):
-        Path(folder, f"{os.getpid()}.pid").write_text("")
+        Path(folder, f"{{os.getpid()}}.pid").write_text("")
         time.sleep(120)
 
     if __name__ == "__main__":

@@ -54,6 +54,7 @@ def main(argv=None) -> int:
         getattr(args, args.extra_positionals).extend(extra)  # e.g. sentences after an option in predict
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.command_line = ["spafit-course", *(sys.argv[1:] if argv is None else argv)]  # for the results' provenance
     with warnings.catch_warnings(), stop_signals():
         warnings.showwarning = one_line_warning
         try:

@@ -30,7 +30,7 @@ def cmd_bench(args) -> int:
 def bench_and_save(args) -> int:
     from ..runs.provenance import distributed_launch, run_record
 
-    run = run_record(launch=distributed_launch())
+    run = run_record(launch=distributed_launch(), command=getattr(args, "command_line", None))
     print("measuring (each method in a fresh process on CPU; interleaved rounds)...", flush=True)
     with naming_the_model(args.model) if args.model else contextlib.nullcontext():
         report = run_bench(args.methods, model=args.model, tiny=args.tiny, random_init=args.random_init,

@@ -34,7 +34,7 @@ def cmd_compare(args) -> int:
     if writes:  # before training, so a blocked path does not cost the results
         check_compare_outputs(args)
     task = get_task(args.task or profile.task)  # resolved once; the Task object travels from here
-    run = run_record(profile, task.name, launch, methods=list(args.methods))
+    run = run_record(profile, task.name, launch, getattr(args, "command_line", None), methods=list(args.methods))
     # one run per folder: a second compare into it is refused while this one works (results and adapters of two
     # runs would mix); the lock of a run killed outright is taken over
     with folder_lock(args.output, "the --output folder", enabled=writes):

@@ -25,7 +25,8 @@ def cmd_sweep(args) -> int:
         check_output_folder(args.output)
         sweep_paths(args.output)  # refuses a blocked sweep.json or sweep.png before training
     task = args.task or profile.task
-    run = run_record(profile, task, launch, n1_values=n1_values, n2_values=n2_values)
+    run = run_record(profile, task, launch, getattr(args, "command_line", None), n1_values=n1_values,
+                     n2_values=n2_values)
     with folder_lock(args.output, "the --output folder", enabled=writes):  # one run per folder at a time
         print(describe_run(run) + f"\n  grid N1 {n1_values} x N2 {n2_values}", flush=True)
         return sweep_and_save(args, profile, task, n1_values, n2_values, run, writes)

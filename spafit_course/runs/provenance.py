@@ -60,13 +60,17 @@ def distributed_launch(environ=None) -> dict | None:
     return {"world_size": world, "rank": rank}
 
 
-def run_record(profile=None, task: str | None = None, launch: dict | None = None, **facts) -> dict:
-    """The provenance of one run: a fresh run id, the time, the command line, the effective profile (a
-    `Profile`, after every override), the task, the versions, the launch (`distributed_launch`) and `facts`."""
+def run_record(profile=None, task: str | None = None, launch: dict | None = None, command=None, **facts) -> dict:
+    """The provenance of one run: a fresh run id, the time, the command line (`command`, a list of arguments, else
+    this process's), the effective profile (a `Profile`, after every override), the task, the versions, the
+    launch (`distributed_launch`) and `facts`."""
+    import shlex
+
+    command = command if command is not None else [os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]
     return {
         "run_id": uuid.uuid4().hex[:12],
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]),
+        "command": shlex.join(map(str, command)),
         "profile": asdict(profile) if profile is not None else None,
         "task": task,
         "versions": library_versions(),
