@@ -201,7 +201,7 @@ def main(argv=None) -> int:
 
 def check() -> int:
     """Exit status 1 when exercises/ is out of date or holds an answer, naming each file."""
-    stale, left = out_of_date(), answers_left()
+    stale, left = out_of_date(SOLUTIONS, EXERCISES), answers_left(SOLUTIONS, EXERCISES)
     for name in stale:
         print(f"out of date: exercises/{name}")
     for place in left:
@@ -210,7 +210,7 @@ def check() -> int:
 
 
 def write() -> int:
-    texts = generate()
+    texts = generate(SOLUTIONS)
     EXERCISES.mkdir(exist_ok=True)
     for name, text in texts.items():
         (EXERCISES / name).write_text(text, encoding="utf-8")
