@@ -57,11 +57,11 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     results = {name: {} for name in experiments}
     if jobs > 1:
         import functools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+
+        from ..runs.workers import worker_pool
 
         work = functools.partial(one_seed, experiments, profile, threads=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(jobs) as pool:  # Ctrl-C or a kill stops the workers too
             by_seed = dict(zip(seeds, pool.map(work, seeds)))
     else:
         by_seed = {seed: one_seed(experiments, profile, seed, on_result=on_result) for seed in seeds}
