@@ -243,7 +243,7 @@ CODE_CASES = {
     "bias_movement": (checks.check_bias_movement, checks.reference_bias_movement,
                       [(movement_ignoring_optimizer, "the optimizer passed in was not used"),
                        (movement_as_list, "one number per bias family"),
-                       (movement_of_a_trained_base, "a copy of base")]),
+                       (movement_of_a_trained_base, "train a copy (copy.deepcopy(base))")]),
     "best_error": (checks.check_best_error, checks.reference_best_error,
                    [(best_error_absolute, "divide by the norm of delta"), (best_error_plain_sum, "not their plain sum"),
                     (best_error_kept_part, "the error is what it leaves out")]),
@@ -427,7 +427,13 @@ def test_the_control_checks_read_the_paired_gaps():
     assert verdict(checks.check_control_prediction, "a", pretrained, control_curves, 0.56)[0]
     assert verdict(checks.check_control_reading, "a", pretrained, control_curves, 0.53)[0]
     ok, text = verdict(checks.check_control_reading, "b", pretrained, control_curves, 0.53)
-    assert not ok and "the one at the embeddings is the smaller" in text
+    assert not ok and "wholly below zero" in text and "top gap minus embeddings' gap +0.045 [+0.012, +0.078]" in text, text
+    ok, text = verdict(checks.check_control_reading, "c", pretrained, control_curves, 0.53)
+    assert not ok and "includes zero; here it does not" in text, text
+    close = [[c[0] + 0.06, c[1], c[2] + 0.06 + d] for c, d in zip(control_curves, (0.01, -0.01, 0.02, -0.015))]
+    assert verdict(checks.check_control_reading, "c", close, control_curves, 0.53)[0]  # overlapping gaps
+    ok, text = verdict(checks.check_control_reading, "a", close, control_curves, 0.53)
+    assert not ok and "wholly above zero" in text, text
     ok, text = verdict(checks.check_control_reading, "a", pretrained, control_curves[:2], 0.53)
     assert not ok and "pair up sample by sample" in text
 
@@ -457,6 +463,14 @@ def test_the_stretch_check_reads_the_measured_drift_and_probe():
 
 A = [0.70, 0.72, 0.69, 0.74, 0.71]
 B = [0.66, 0.70, 0.66, 0.69, 0.68]
+LEVEL = [0.70, 0.68, 0.71, 0.69, 0.70]  # against B: an interval that includes zero
+NOISY = [0.70, 0.66, 0.73, 0.65, 0.71]  # against B: a positive mean, an interval that includes zero
+
+#: 0/1 answers on 40 questions: clearly better after, level, and a small gain the interval cannot tell from zero
+BEFORE = [1] * 20 + [0] * 20
+AFTER = [1] * 20 + [1] * 12 + [0] * 8
+LEVEL_ANSWERS = [1] * 18 + [0, 0] + [1, 1] + [0] * 18
+NOISY_ANSWERS = [1] * 19 + [0] + [1] * 3 + [0] * 17
 
 
 def unpaired(a, b):
@@ -469,41 +483,84 @@ def normal_interval(a, b):
     return d.mean(), d.mean() - 1.96 * se, d.mean() + 1.96 * se
 
 
+#: check, then (higher, lower, level, noisy) lists that fit what it measures: accuracies per seed or sample (the
+#: best on test is never below the chosen layer's score), or 0/1 answers per question.
 PAIRED_CHECKS = {
-    "readout": (checks.check_readout_claim, lambda a, b, d, x: (a, b, d, x)),
-    "depth": (checks.check_depth_claim, lambda a, b, d, x: (a, b, d, x)),
-    "optimism": (checks.check_optimism_claim, lambda a, b, d, x: (a, b, d, x)),
-    "forgetting": (checks.check_forgetting, lambda a, b, d, x: (a, b, d, x)),
+    "readout": (checks.check_readout_claim, (A, B, LEVEL, NOISY)),
+    "depth": (checks.check_depth_claim, (A, B, LEVEL, NOISY)),
+    "optimism": (checks.check_optimism_claim, (A, B, [0.70, 0.70, 0.71, 0.69, 0.70], [0.70, 0.72, 0.66, 0.71, 0.68])),
+    "forgetting": (checks.check_forgetting, (AFTER, BEFORE, LEVEL_ANSWERS, NOISY_ANSWERS)),
 }
 
 
 @pytest.mark.parametrize("key", PAIRED_CHECKS)
 def test_a_paired_claim_passes_with_the_interval_and_its_reading(key):
-    check, args = PAIRED_CHECKS[key]
-    assert verdict(check, *args(A, B, paired_difference(A, B), "a"))[0]
-    difference = paired_difference(A, B)
-    assert verdict(check, *args(A, B, (difference.mean, difference.low, difference.high), "a"))[0]
-    level = [0.70, 0.68, 0.71, 0.69, 0.70]
-    assert verdict(check, *args(level, B, paired_difference(level, B), "b"))[0]
+    check, (high, low, level, _) = PAIRED_CHECKS[key]
+    assert verdict(check, high, low, paired_difference(high, low), "a")[0]
+    difference = paired_difference(high, low)
+    assert verdict(check, high, low, (difference.mean, difference.low, difference.high), "a")[0]
+    assert verdict(check, level, low, paired_difference(level, low), "b")[0]
+    assert verdict(check, np.array(high), tuple(low), paired_difference(high, low), "a")[0]  # other containers
 
 
 @pytest.mark.parametrize("key", PAIRED_CHECKS)
 def test_a_paired_claim_fails_on_each_usual_mistake(key):
-    check, args = PAIRED_CHECKS[key]
-    right = paired_difference(A, B)
-    cases = [(unpaired(A, B), "treated as unpaired"), (normal_interval(A, B), "t distribution"),
-             (paired_difference(B, A), "a and b are swapped")]
+    check, (high, low, _, noisy) = PAIRED_CHECKS[key]
+    right = paired_difference(high, low)
+    cases = [(unpaired(high, low), "treated as unpaired"), (normal_interval(high, low), "t distribution"),
+             (paired_difference(low, high), "a and b are swapped")]
     for wrong, cause in cases:
-        ok, text = verdict(check, *args(A, B, wrong, "a"))
+        ok, text = verdict(check, high, low, wrong, "a")
         assert not ok and cause in text, text
-    ok, text = verdict(check, *args(A, B, right, "b"))
+    ok, text = verdict(check, high, low, right, "b")
     assert not ok and "includes zero; here it does not" in text
-    noisy = [0.70, 0.66, 0.73, 0.65, 0.71]
-    ok, text = verdict(check, *args(noisy, B, paired_difference(noisy, B), "a"))
+    noisy_difference = paired_difference(noisy, low)
+    assert noisy_difference.mean > 0 and noisy_difference.low < 0
+    ok, text = verdict(check, noisy, low, noisy_difference, "a")
     assert not ok and "needs the whole 95 % interval above zero" in text
-    ok, text = verdict(check, *args(A, B[:3], right, "a"))
-    assert not ok and "pair up seed by seed" in text
-    assert not verdict(check, *args(None, B, right, "a"))[0]
+    ok, text = verdict(check, high, low[:3], right, "a")
+    assert not ok and "pair up" in text
+    assert not verdict(check, None, low, right, "a")[0]
+
+
+@pytest.mark.parametrize("key", sorted(set(PAIRED_CHECKS) - {"optimism"}))
+def test_one_list_passed_twice_is_not_a_comparison(key):
+    check, (high, *_) = PAIRED_CHECKS[key]
+    ok, text = verdict(check, high, high, paired_difference(high, high), "b")
+    assert not ok and "the same list was passed for both" in text, text
+
+
+def test_swapped_lists_cannot_make_choosing_on_validation_look_better():
+    ok, text = verdict(checks.check_optimism_claim, B, A, paired_difference(B, A), "c")
+    assert not ok and "the two lists are swapped: the best on test comes first" in text, text
+    best = list(A)
+    best[2] = B[2] - 0.01
+    ok, text = verdict(checks.check_optimism_claim, best, B, paired_difference(best, B), "a")
+    assert not ok and "lower on samples [2]" in text, text
+    assert verdict(checks.check_optimism_claim, B, B, paired_difference(B, B), "b")[0]  # the choice was always best
+
+
+@pytest.mark.parametrize("key", ["readout", "depth", "optimism"])
+def test_accuracies_are_fractions(key):
+    check, (high, low, *_) = PAIRED_CHECKS[key]
+    percent = [100 * v for v in high], [100 * v for v in low]
+    ok, text = verdict(check, *percent, paired_difference(*percent), "a")
+    assert not ok and "not a percentage" in text and "your code raised" not in text, text
+    ok, text = verdict(check, [float("nan"), *high[1:]], low, paired_difference(high, low), "a")
+    assert not ok and "one finite number per" in text, text
+
+
+def test_answers_are_zero_or_one_per_question_and_booleans_count():
+    after, before = np.array(AFTER, dtype=bool), np.array(BEFORE, dtype=bool)
+    assert verdict(checks.check_forgetting, after, before, paired_difference(AFTER, BEFORE), "a")[0]
+    assert verdict(checks.check_forgetting_prediction, "b", after.tolist(), before)[0]
+    for wrong in ([0.5] * 40, [[1, 0]] * 20, 0.8, [2] * 40):
+        ok, text = verdict(checks.check_forgetting, wrong, BEFORE, paired_difference(AFTER, BEFORE), "a")
+        assert not ok and "1 if right and 0 if wrong" in text and "your code raised" not in text, text
+    ok, text = verdict(checks.check_forgetting_prediction, "b", AFTER[:30], BEFORE)
+    assert not ok and "pair up question by question" in text, text
+    ok, text = verdict(checks.check_forgetting_prediction, "b", BEFORE, BEFORE)
+    assert not ok and "the same list was passed for both" in text, text
 
 
 # ---------------------------------------------------------------- the notebook machinery
