@@ -8,7 +8,7 @@ import pytest
 
 from spafit_course.lessons.budget import CONTROL, LEARNING_MARGIN
 from spafit_course.lessons.seeds import difference, seed_scores
-from spafit_course.lessons.stats import holm_detects
+from spafit_course.lessons.inference import compare_family
 
 PROFILE_CELL = "SPAFIT N1=2 N2=4"
 CHOSEN, PROFILE_RUN = "SPAFIT, boundaries chosen on validation", "SPAFIT, boundaries from the profile"
@@ -51,21 +51,21 @@ def test_the_grid_is_flat_within_what_five_seeds_resolve(record):
     assert not freeze.excludes_zero and freeze.lower == 4 and -0.015 < freeze.mean < -0.005
     assert -0.035 < freeze.low < -0.025 and 0 < freeze.high < 0.006
     assert not difference(record, "05", "SPAFIT N1=2 N2=2", PROFILE_CELL).excludes_zero
-    family = [(scores[a], scores[b]) for a, b in (("SPAFIT N1=4 N2=4", "SPAFIT N1=0 N2=4"),
-                                                    ("SPAFIT N1=2 N2=2", PROFILE_CELL))]
-    assert holm_detects(family) == [0.0, 0.0]
+    family = compare_family({(a, b): (scores[a], scores[b]) for a, b in (("SPAFIT N1=4 N2=4", "SPAFIT N1=0 N2=4"),
+                                                                         ("SPAFIT N1=2 N2=2", PROFILE_CELL))})
+    assert not any(c.detected for c in family)
 
 
 def test_choosing_on_validation_does_not_detectably_beat_the_profile_on_test(record):
     scores, _ = seed_scores(record, "05", part="test")
-    family = [(scores[CHOSEN], scores[PROFILE_RUN]), (scores[PROFILE_RUN], scores[CONTROL]),
-              (scores[CHOSEN], scores[CONTROL])]
-    detected = holm_detects(family)
+    family = compare_family({(a, b): (scores[a], scores[b]) for a, b in ((CHOSEN, PROFILE_RUN), (PROFILE_RUN, CONTROL),
+                                                                         (CHOSEN, CONTROL))})
+    detected = [c.detected for c in family]
     d = difference(record, "05", CHOSEN, PROFILE_RUN, part="test")
     # "about one and a half points higher on average, higher on four of the five seeds ... the interval runs from
     # about zero to three points above, and Holm's correction leaves it undetected"
     assert 0.01 <= d.mean <= 0.02 and (d.higher, d.lower) == (4, 0) and abs(d.low) < 0.003 and 0.025 <= d.high <= 0.035
-    assert detected[0] == 0.0
+    assert not detected[0]
     same = [r for r in record["results"]["05"].values()
             if (r["test"]["rows"][-1]["n1"], r["test"]["rows"][-1]["n2"]) == (2, 4)]
     assert len(same) == 1 and all(r["test"]["rows"][1]["score"] == r["test"]["rows"][2]["score"] for r in same)
@@ -73,9 +73,9 @@ def test_choosing_on_validation_does_not_detectably_beat_the_profile_on_test(rec
     # survives the correction"; "the profile's cell against the control does not: its plain interval only just
     # clears zero"
     chosen_run = difference(record, "05", CHOSEN, CONTROL, part="test")
-    assert gap(chosen_run, 3.0) and chosen_run.higher == 5 and detected[2] > 0
+    assert gap(chosen_run, 3.0) and chosen_run.higher == 5 and detected[2]
     profile_run = difference(record, "05", PROFILE_RUN, CONTROL, part="test")
-    assert profile_run.excludes_zero and profile_run.low < 0.002 and detected[1] == 0.0
+    assert profile_run.excludes_zero and profile_run.low < 0.002 and not detected[1]
 
 
 # --- section 5: the paper's statements, labelled --------------------------------------------------------------------

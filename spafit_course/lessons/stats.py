@@ -8,7 +8,6 @@ many seeds have each sign. A lesson says "A scores higher than B" only when the 
 
 from __future__ import annotations
 
-import math
 import numbers
 from dataclasses import dataclass
 
@@ -139,55 +138,3 @@ def verdict(name_a: str, name_b: str, difference: PairedDifference) -> str:
     if difference.mean < 0:
         name_a, name_b, difference = name_b, name_a, difference.reversed()
     return f"{name_a} scores higher than {name_b}, by about {difference.mean * 100:.1f} points ({difference})"
-
-
-def paired_p_value(a, b) -> float:
-    """The two-sided p-value of a paired t-test of A against B (SciPy's `ttest_rel`); 1 where the differences
-    have no spread, since a t-test then says nothing (lesson 05)."""
-    a, b = _scores(a, "a"), _scores(b, "b")
-    if len(a) != len(b):
-        raise ValueError(f"a and b must pair up seed by seed; got {len(a)} and {len(b)} scores")
-    if np.ptp(a - b) < 1e-12:  # identical differences: SciPy would report certainty (p = 0)
-        return 1.0
-    p = float(scipy_stats.ttest_rel(a, b).pvalue)
-    return 1.0 if math.isnan(p) else p
-
-
-def holm_adjusted(p_values) -> list[float]:
-    """Holm's step-down adjustment of a family of p-values, in their given order: the k-th smallest is
-    multiplied by (m - k + 1), and the running maximum keeps the order (lesson 05)."""
-    p = [float(v) for v in p_values]
-    order = sorted(range(len(p)), key=p.__getitem__)
-    adjusted, running = [0.0] * len(p), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(p) - rank) * p[i]))
-        adjusted[i] = running
-    return adjusted
-
-
-def holm_detects(pairs, alpha: float = 1 - CONFIDENCE) -> list[float]:
-    """For each (A scores, B scores) of a family: the mean difference where Holm's correction over the family
-    detects it at `alpha`, else 0."""
-    adjusted = holm_adjusted([paired_p_value(a, b) for a, b in pairs])
-    return [paired_difference(a, b).mean if q < alpha else 0.0 for (a, b), q in zip(pairs, adjusted)]
-
-
-def holm_verdicts(named_pairs, alpha: float = 1 - CONFIDENCE) -> list[str]:
-    """The sentence each of a family of paired comparisons [(name A, name B, A scores, B scores)] allows once
-    Holm's correction over the whole family is applied: which is higher only where the adjusted p-value is
-    below `alpha` (lesson 05)."""
-    named_pairs = list(named_pairs)
-    adjusted = holm_adjusted([paired_p_value(a, b) for _, _, a, b in named_pairs])
-    m = len(named_pairs)
-    lines = []
-    for (name_a, name_b, a, b), q in zip(named_pairs, adjusted):
-        d = paired_difference(a, b)
-        if q >= alpha:
-            lines.append(f"{name_a} and {name_b}: no difference detectable after Holm's correction over {m} "
-                         f"comparisons ({d}; adjusted p = {q:.3f})")
-            continue
-        if d.mean < 0:
-            name_a, name_b, d = name_b, name_a, d.reversed()
-        lines.append(f"{name_a} scores higher than {name_b}, by about {d.mean * 100:.1f} points ({d}; Holm-adjusted "
-                     f"p = {q:.3f} of {m} comparisons)")
-    return lines
