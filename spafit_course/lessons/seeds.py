@@ -57,11 +57,11 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     results = {name: {} for name in experiments}
     if jobs > 1:
         import functools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+
+        from ..runs.workers import worker_pool
 
         work = functools.partial(one_seed, experiments, profile, threads=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(jobs) as pool:  # Ctrl-C or a kill stops the workers too
             by_seed = dict(zip(seeds, pool.map(work, seeds)))
     else:
         by_seed = {seed: one_seed(experiments, profile, seed, on_result=on_result) for seed in seeds}
@@ -145,9 +145,18 @@ def difference(record: dict, experiment: str, a: str, b: str, **where):
     return paired_difference(scores[a], scores[b])
 
 
-def verdicts_text(record: dict, experiment: str, pairs, names=None, **where) -> str:
-    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`)."""
+def verdicts_text(record: dict, experiment: str, pairs, names=None, holm: bool = False, **where) -> str:
+    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`).
+
+    With `holm`, the pairs are one family drawn from one test split: a difference is called only where it survives
+    Holm's correction over all of them (`inference.family_verdicts`), and each line says so.
+    """
     name = (names or {}).get
+    if holm:
+        from .inference import family_verdicts
+
+        scores, _ = seed_scores(record, experiment, **where)
+        return "\n".join(family_verdicts({(name(a, a), name(b, b)): (scores[a], scores[b]) for a, b in pairs}))
     return "\n".join(verdict(name(a, a), name(b, b), difference(record, experiment, a, b, **where))
                      for a, b in pairs)
 
