@@ -4,8 +4,8 @@
   repository button, each notebook page's Colab launch button, and a "download from GitHub" link beside the
   theme's own download buttons.
 - What a learner reads holds no machinery: the solution notebooks' `### BEGIN SOLUTION` / `### END SOLUTION`
-  / `# STUB:` lines (tools/make_exercises.py reads them) are left out of their pages, the API reference shows
-  the package's own files without the path of the machine that built the site, and the "Open in Colab" badge
+  / `# STUB:` lines (tools/make_exercises.py reads them) are left out of their pages, no page shows a path of
+  the machine that built the site (the API reference's constants and defaults), and the "Open in Colab" badge
   and the favicon are served from the site's own `_static/` folder (next to this file), with the course's
   styles (`course.css`: outputs wrap, figures scale) and script (`course.js`: the phone menus, figures open at
   full size).
@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import posixpath
 import re
+import sys
+import sysconfig
 from pathlib import Path
 
 from docutils import nodes
@@ -107,13 +110,32 @@ def local_badge(app, doctree, docname) -> None:
             image["uri"] = posixpath.relpath(f"_static/{BADGE}", posixpath.dirname(docname) or ".")
 
 
-def repository_paths(app, doctree) -> None:
-    """The package's files by their path in the repository, not the builder's: a default or a module constant
-    that is a Path (`RECORDED_SEEDS`), or a module's repr, would otherwise show where the site was built."""
-    prefix = f"{ROOT}/"
+def machine_prefixes() -> list[tuple[str, str]]:
+    """(path prefix of the building machine, what a reader sees instead), longest first: the repository, the
+    installed packages, the standard library, the interpreter and the home folder."""
+    named = {f"'{ROOT}/'": "'<repository>/'", f"{ROOT}/": "", os.path.join(os.path.expanduser("~"), ""): "~/"}
+    paths = sysconfig.get_paths()
+    for key, name in (("purelib", "<site-packages>"), ("platlib", "<site-packages>"), ("stdlib", "<stdlib>"),
+                      ("platstdlib", "<stdlib>")):
+        if paths.get(key):
+            for form in {paths[key], str(Path(paths[key]).resolve())}:
+                named[os.path.join(form, "")] = f"{name}/"
+    for prefix in {sys.prefix, sys.base_prefix}:
+        named.setdefault(os.path.join(prefix, ""), "<python>/")
+    return sorted(named.items(), key=lambda item: -len(item[0]))
+
+
+def machine_paths(app, doctree) -> None:
+    """No path of the machine that built the site: the package's files by their path in the repository, other
+    paths by what they are (`<stdlib>/`, `<site-packages>/`). A default or a module constant that is a path
+    (`RECORDED_SEEDS`, `NOT_LEARNERS`), or a module's repr, would otherwise show them."""
+    prefixes = machine_prefixes()
     for text in list(doctree.findall(nodes.Text)):
-        if prefix in text:
-            text.parent.replace(text, nodes.Text(str(text).replace(prefix, "")))
+        if any(prefix in text for prefix, _ in prefixes):
+            shown = str(text)
+            for prefix, name in prefixes:
+                shown = shown.replace(prefix, name)
+            text.parent.replace(text, nodes.Text(shown))
 
 
 def package_modules(package: str = PACKAGE) -> list[str]:
@@ -181,7 +203,7 @@ def setup(app):
     app.connect("config-inited", set_published_address)
     app.connect("source-read", drop_solution_markers)
     app.connect("doctree-resolved", local_badge)
-    app.connect("doctree-read", repository_paths)
+    app.connect("doctree-read", machine_paths)
     app.add_css_file("course.css")
     app.add_js_file("course.js")
     app.connect("html-page-context", add_download_link, priority=600)  # after sphinx-book-theme's (501)
