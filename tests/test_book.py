@@ -170,7 +170,7 @@ def test_no_page_shows_a_traceback_or_a_widget_as_text(read):
 def test_notebook_pages_launch_in_colab_and_download_from_the_published_address(read):
     notebooks = [name for name in read if name.startswith(("notebooks/", "exercises/", "solutions/"))]
     practice = [p for folder in ("exercises", "solutions") for p in (ROOT / folder).glob("*.ipynb")]
-    assert len(notebooks) == len(LESSONS) + len(practice) == 7 + 14
+    assert len(notebooks) == len(LESSONS) + len(practice) == 8 + 16
     for name in notebooks:
         links = read[name].links
         assert publish.badge_url(f"{name}.ipynb") in links, name
