@@ -52,7 +52,8 @@ def paper_table(costs: dict) -> str:
     for m, c in costs.items():
         p = c["parts"]
         table.append((m, f"{c['trainable']:,}", f"{c['step'] / costs['full']['step']:.2f}",
-                      f"{c['backward_layers']} of {costs['full']['backward_layers']}", f"{p['gradients'] / GB:.2f}", f"{p['optimizer_state'] / GB:.2f}",
+                      f"{c['backward_layers']} of {costs['full']['backward_layers']}", f"{p['gradients'] / GB:.2f}",
+                      f"{p['optimizer_state'] / GB:.2f}",
                       f"{p['activations'] / GB:.2f}", f"{adds[m] / adds['full']:.2f}",
                       "whole model" if m == "full" else f"{c['trainable'] * 4 / MB:.1f}"))
     weights = costs["full"]["parts"]["weights"] / GB

@@ -282,7 +282,8 @@ def run_bench(methods=METHODS, model: str | None = None, tiny: bool = False, ran
     first = runs[methods[0]][0]
     return {
         "model": "tiny random BERT" if tiny else model + (" (random init)" if random_init else ""),
-        "profile": spec["profile"], "num_layers": layers, "n1": n1, "n2": n2, "batch_size": batch_size, "seq_length": seq_length,
+        "profile": spec["profile"], "num_layers": layers, "n1": n1, "n2": n2, "batch_size": batch_size,
+        "seq_length": seq_length,
         "steps": steps, "warmup": warmup, "rounds": rounds, "device": first["device"],
         "threads": first["threads"], "cpu_count": os.cpu_count(), "isolated": isolate,
         "memory_source": first["memory_source"],

