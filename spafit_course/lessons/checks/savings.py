@@ -15,8 +15,10 @@ from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.params import count_parameters
 from ...tuning.spafit import SpafitConfig, apply_spafit
 from ..peft_costs import setting_costs
-from .answers import Option, answer_check, judge_choice, single_threaded
-from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr, sample_inputs
+from .answers import Option, answer_check, single_threaded
+from .readings import judge_choice
+from .models import sample_inputs
+from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
 
 MB, DECIMAL_MB = 2 ** 20, 10 ** 6
 
