@@ -11,6 +11,7 @@ import torch
 from spafit_course.lessons.bitfit_runs import BIAS_FAMILIES
 from spafit_course.lessons.budget import CONTROL
 from spafit_course.lessons.seeds import difference, seed_scores
+from spafit_course.lessons.stats import holm_adjusted, paired_p_value
 from spafit_course.runs.profiles import get_profile
 
 PROFILE = get_profile("quick")
@@ -126,36 +127,49 @@ def test_paper_profiles_freeze_the_pooler_as_a_reconstruction():
 
 # Section 5: BitFit beside the control and full fine-tuning
 
-def test_seed_42_bitfit_is_about_3_5_points_above_the_control_its_largest_gain(record):
+PAIRS = [("BitFit", CONTROL), ("full fine-tuning", "BitFit"), ("full fine-tuning", CONTROL)]
+
+
+def holm(record):
+    """Holm-adjusted p-values of the lesson's family of three verdicts, in PAIRS' order."""
     scores, _ = seed_scores(record, "01")
-    gains = np.array(scores["BitFit"]) - np.array(scores[CONTROL])
-    assert record["seeds"][0] == 42
-    assert gains[0] == pytest.approx(0.035, abs=0.003) and gains[0] == gains.max()
-    assert sum(abs(g) < 0.0025 for g in gains) == 2  # "within 0.2 points of the control on two seeds"
+    return holm_adjusted([paired_p_value(scores[a], scores[b]) for a, b in PAIRS])
 
 
-def test_bitfit_against_the_control_is_not_detectable_though_higher_on_every_seed(record):
+def test_bitfit_scores_higher_than_the_control_by_about_1_5_points_on_every_seed(record):
     d = difference(record, "01", "BitFit", CONTROL)
-    assert not d.excludes_zero and d.higher == d.n == 5
-    assert d.mean == pytest.approx(0.013, abs=0.003) and -0.01 < d.low < 0 and d.high == pytest.approx(0.03, abs=0.005)
+    assert d.excludes_zero and d.higher == d.n == 5
+    assert d.mean == pytest.approx(0.015, abs=0.003)
+    assert d.low == pytest.approx(0.01, abs=0.003) and d.high == pytest.approx(0.02, abs=0.003)  # "about 1 to 2"
+    assert holm(record)[0] < 0.05  # "survives Holm's correction over the lesson's three comparisons"
 
 
-def test_full_fine_tuning_scores_higher_than_bitfit_by_about_4_points(record):
+def test_bitfit_and_the_control_rose_and_fell_together_so_pairing_pays(record):
+    scores, _ = seed_scores(record, "01")
+    bitfit, control = np.array(scores["BitFit"]), np.array(scores[CONTROL])
+    assert np.corrcoef(bitfit, control)[0, 1] == pytest.approx(0.95, abs=0.03)
+    d = difference(record, "01", "BitFit", CONTROL)
+    assert (d.high - d.low) / 2 < min(np.ptp(bitfit), np.ptp(control)) / 2  # "far narrower than either spread"
+
+
+def test_full_fine_tuning_scores_higher_than_bitfit_by_about_3_points(record):
     d = difference(record, "01", "full fine-tuning", "BitFit")
-    assert d.excludes_zero and d.mean > 0 and d.higher == d.n
-    assert d.mean == pytest.approx(0.04, abs=0.006)
+    assert d.excludes_zero and d.mean > 0 and d.higher == d.n == 5
+    assert d.mean == pytest.approx(0.03, abs=0.005)
+    assert holm(record)[1] < 0.05
 
 
-def test_full_fine_tuning_scores_higher_than_the_control_by_about_6_points(record):
+def test_full_fine_tuning_scores_higher_than_the_control_by_about_5_points(record):
     d = difference(record, "01", "full fine-tuning", CONTROL)
     assert d.excludes_zero and d.mean > 0
-    assert d.mean == pytest.approx(0.06, abs=0.006)
+    assert d.mean == pytest.approx(0.05, abs=0.005)
+    assert holm(record)[2] < 0.05
 
 
-def test_every_result_lands_16_to_22_points_above_the_majority_rate(record):
+def test_every_result_lands_13_to_18_points_above_the_majority_rate(record):
     scores, majority = seed_scores(record, "01")
     gains = {label: np.mean(np.array(v) - np.array(majority)) for label, v in scores.items()}
-    assert 0.155 <= min(gains.values()) and max(gains.values()) <= 0.225
+    assert round(min(gains.values()), 2) == 0.13 and round(max(gains.values()), 2) == 0.18
     assert min(gains, key=gains.get) == CONTROL
 
 
