@@ -80,16 +80,19 @@ BAD_ENTRIES = [
     (["lessons"], {"SPAFIT_PROFILE": "bogus"},
      "SPAFIT_PROFILE='bogus' is not a profile; choose from quick, colab, paper, or unset it for quick"),
     (["forgetting"], {"SPAFIT_TRAIN_SIZE": "abc"},
-     "SPAFIT_TRAIN_SIZE='abc' must be a positive integer; unset it to use the profile's train_size"),
+     "SPAFIT_TRAIN_SIZE='abc' must be an integer in 1..10000000, written in plain decimal digits, like 64; unset it "
+     "to use the profile's train_size"),
     (["lessons", "--lessons", "01"], {"SPAFIT_EVAL_SIZE": "-4"},
-     "SPAFIT_EVAL_SIZE='-4' must be a positive integer; unset it to use the profile's eval_size"),
+     "SPAFIT_EVAL_SIZE='-4' must be an integer in 1..10000000, written in plain decimal digits"),
     (["compare"], {"SPAFIT_EPOCHS": "nan"},
-     "SPAFIT_EPOCHS='nan' must be a positive finite number; unset it to use the profile's epochs"),
-    (["compare"], {"SPAFIT_EPOCHS": "inf"}, "SPAFIT_EPOCHS='inf' must be a positive finite number"),
+     "SPAFIT_EPOCHS='nan' must be a number > 0 and <= 100, written in plain decimal digits, like 0.5 or 2; unset it "
+     "to use the profile's epochs"),
+    (["compare"], {"SPAFIT_EPOCHS": "inf"}, "SPAFIT_EPOCHS='inf' must be a number > 0 and <= 100"),
     (["sweep"], {"SPAFIT_MAX_LENGTH": "100000"},
-     "SPAFIT_MAX_LENGTH='100000' must be an integer in 4..512; unset it to use the profile's max_length"),
-    (["compare"], {"SPAFIT_BATCH_SIZE": "0"}, "SPAFIT_BATCH_SIZE='0' must be a positive integer"),
-    (["compare"], {"SPAFIT_TRAIN_SIZE": "1.5"}, "SPAFIT_TRAIN_SIZE='1.5' must be a positive integer"),
+     "SPAFIT_MAX_LENGTH='100000' must be an integer in 4..512, written in plain decimal digits, like 64; unset it to "
+     "use the profile's max_length"),
+    (["compare"], {"SPAFIT_BATCH_SIZE": "0"}, "SPAFIT_BATCH_SIZE='0' must be an integer in 1..4096"),
+    (["compare"], {"SPAFIT_TRAIN_SIZE": "1.5"}, "SPAFIT_TRAIN_SIZE='1.5' must be an integer in 1..10000000"),
     (["compare", "--max-length", "1"], {},
      "argument --max-length: must be an integer in 4..512, got 1 (see spafit-course compare --help)"),
     (["compare", "--methods", "lora,bitfit,lora"], {},
@@ -276,4 +279,4 @@ def test_compare_writes_its_results_atomically_with_the_previous_ones_kept(monke
     status, _, err = run(["compare", "--methods", "spafit", "--output", str(tmp_path)], capsys)
     assert status == 2 and err == "spafit-course compare: error: No space left on device\n"
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == first  # whole, and no temporary file left
-    assert json.loads(first["compare.json"])[0]["method"] == "bitfit"
+    assert json.loads(first["compare.json"])["rows"][0]["method"] == "bitfit"

@@ -181,18 +181,14 @@ def record_budgets(profile: Profile, seeds, jobs: int = 1, path=RECORDED_BUDGETS
 
     if jobs > 1:
         import functools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
+
+        from ..runs.workers import worker_pool
 
         work = functools.partial(run_planned, profile, threads=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(work, run) for run in todo]
-            try:
-                for future in as_completed(futures):
-                    store(*future.result())
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        with worker_pool(jobs) as pool:  # Ctrl-C or a kill stops the workers too; what finished is stored
+            for future in as_completed([pool.submit(work, run) for run in todo]):
+                store(*future.result())
     else:
         for run in todo:
             store(*run_planned(profile, run))

@@ -7,7 +7,8 @@ from __future__ import annotations
 from ..tuning.params import format_table
 from .budget_curves import BUDGETS, RATE_GRID, budget_key
 from .spafit_runs import LESSON_04_METHODS
-from .stats import holm_verdicts, mean_and_se, paired_difference
+from .inference import compare_family, family_verdicts
+from .stats import mean_and_se, paired_difference
 
 CONTROL_LABEL = LESSON_04_METHODS["head"]
 #: The pairs lesson 05 judges at every budget: each method against the control, then the methods' neighbours.
@@ -53,7 +54,7 @@ def budget_verdicts(record: dict, key: str, pairs=PAIRS) -> str:
     """The verdict on each pair at budget `key`, Holm-corrected over the pairs (one family per budget)."""
     seeds, scores = scores_at(record, key)
     run = run_of(record, key)
-    lines = holm_verdicts([(a, b, scores[a], scores[b]) for a, b in pairs])
+    lines = family_verdicts({(a, b): (scores[a], scores[b]) for a, b in pairs})
     return f"{run['budget']:,} snippets ({run['steps']} steps), {len(seeds)} seeds:\n" + "\n".join(
         f"  {line}" for line in lines)
 
@@ -70,11 +71,9 @@ def ordering_table(record: dict, pairs=PAIRS) -> str:
 
 
 def holm_signs(record: dict, key: str, pairs) -> list[str]:
-    from .stats import holm_detects
-
     _, scores = scores_at(record, key)
-    found = holm_detects([(scores[a], scores[b]) for a, b in pairs])
-    return [">" if d > 0 else "<" if d < 0 else "~" for d in found]
+    found = compare_family({(a, b): (scores[a], scores[b]) for a, b in pairs})
+    return ["~" if not c.detected else ">" if c.difference.mean > 0 else "<" for c in found]
 
 
 def plot_budget_curves(record: dict, ax=None, title: str = ""):

@@ -16,7 +16,7 @@ from ..tuning.atomic import write_text
 from ..tuning.params import format_table
 from .budget import CONTROL, SEEDS
 from .results import trained_results
-from .stats import bound, holm_verdicts, mean_and_se, paired_difference, verdict
+from .stats import bound, mean_and_se, paired_difference, verdict
 
 #: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
 RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
@@ -57,11 +57,11 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     results = {name: {} for name in experiments}
     if jobs > 1:
         import functools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+
+        from ..runs.workers import worker_pool
 
         work = functools.partial(one_seed, experiments, profile, threads=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(jobs) as pool:  # Ctrl-C or a kill stops the workers too
             by_seed = dict(zip(seeds, pool.map(work, seeds)))
     else:
         by_seed = {seed: one_seed(experiments, profile, seed, on_result=on_result) for seed in seeds}
@@ -149,12 +149,14 @@ def verdicts_text(record: dict, experiment: str, pairs, names=None, holm: bool =
     """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`).
 
     With `holm`, the pairs are one family drawn from one test split: a difference is called only where it survives
-    Holm's correction over all of them (`stats.holm_verdicts`), and each line says so.
+    Holm's correction over all of them (`inference.family_verdicts`), and each line says so.
     """
     name = (names or {}).get
     if holm:
+        from .inference import family_verdicts
+
         scores, _ = seed_scores(record, experiment, **where)
-        return "\n".join(holm_verdicts([(name(a, a), name(b, b), scores[a], scores[b]) for a, b in pairs]))
+        return "\n".join(family_verdicts({(name(a, a), name(b, b)): (scores[a], scores[b]) for a, b in pairs}))
     return "\n".join(verdict(name(a, a), name(b, b), difference(record, experiment, a, b, **where))
                      for a, b in pairs)
 
