@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from spafit_course.lessons.budget import CONTROL
+from spafit_course.lessons.inference import paired_power, seeds_needed
 from spafit_course.lessons.seeds import difference, seed_scores
 from spafit_course.runs.profiles import get_profile
 
@@ -108,26 +109,11 @@ def test_all_five_seeds_on_one_side_by_chance_one_time_in_16():
     assert 2 * 0.5 ** 5 == 1 / 16
 
 
-def power(n, effect, sd):
-    t, shift = stats.t.ppf(0.975, n - 1), effect / (sd / np.sqrt(n))
-    return stats.nct.sf(t, n - 1, shift) + stats.nct.cdf(-t, n - 1, shift)
-
-
 def test_a_one_point_difference_needs_about_28_seeds_and_five_find_it_one_time_in_six(record):
     full, head, _ = settings(record)
     sd = np.std(full - head, ddof=1)
-    needed = next(n for n in range(2, 10_000) if power(n, 0.01, sd) >= 0.8)
-    assert needed == 28 and power(needed - 1, 0.01, sd) < 0.8
-    assert power(5, 0.01, sd) == pytest.approx(1 / 6, abs=0.02)
-
-
-def test_the_power_formula_is_what_simulated_paired_t_tests_find():
-    """The lesson's noncentral-t power, held against paired t-tests on simulated differences."""
-    rng = np.random.default_rng(0)
-    for n, sd in ((5, 0.018), (28, 0.018), (12, 0.01)):
-        diffs = rng.normal(0.01, sd, size=(20_000, n))
-        detected = stats.ttest_1samp(diffs, 0.0, axis=1).pvalue < 0.05
-        assert detected.mean() == pytest.approx(power(n, 0.01, sd), abs=0.01), (n, sd)
+    assert seeds_needed(0.01, sd) == 28
+    assert paired_power(5, 0.01, sd) == pytest.approx(1 / 6, abs=0.02)
 
 
 def half_widths(record, a, b):
