@@ -18,3 +18,10 @@ os.environ.setdefault("SPAFIT_RUN_MEMO", tempfile.mkdtemp(prefix="spafit-runs-")
 # train it live): tests/test_lesson_record.py reruns it against the record, and the stand-in Hub's notebook
 # runs (tests/test_standin_notebooks.py) train it live at tiny sizes.
 os.environ.setdefault("SPAFIT_LIVE", "0")
+# Under pytest-xdist (`make test`: two workers on two cores) one torch thread per worker, and in the notebooks'
+# kernels too: torch's threads of two processes would wait for each other.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)

@@ -98,13 +98,7 @@ def plot_budget_curves(record: dict, ax=None, title: str = ""):
     ax.axhline(run_of(record, keys[0])["majority"], color="grey", ls="--", lw=1, label="majority class")
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
-    ax.set_xlabel("training snippets, one epoch (log scale)")
-    ax.set_ylabel("accuracy on the test split")
-    ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.grid(True, alpha=0.3)
-    ax.figure.tight_layout()
-    return ax.figure
+    return finish(ax, "training snippets, one epoch (log scale)", "accuracy on the test split", title)
 
 
 def plot_validation_curves(record: dict, key: str, ax=None, title: str = ""):
@@ -119,11 +113,16 @@ def plot_validation_curves(record: dict, key: str, ax=None, title: str = ""):
         for seed in complete_seeds(record, key):
             run = record["curves"][method][key][seed]
             steps, _, accuracy = zip(*run["watch_curve"])
-            line, = ax.plot([0] + [s / run["steps"] for s in steps], [run["majority"]] + list(accuracy),
-                            marker=".", color=color, alpha=0.6, label=None if color else label)
+            line, = ax.plot([s / run["steps"] for s in steps], accuracy, marker="o", color=color, alpha=0.6,
+                            label=None if color else label)
             color = line.get_color()
-    ax.set_xlabel("share of the epoch trained")
-    ax.set_ylabel("validation accuracy")
+    return finish(ax, "share of the epoch trained", "validation accuracy", title)
+
+
+def finish(ax, xlabel: str, ylabel: str, title: str):
+    """Labels, a legend that keeps clear of rising curves, a light grid; the figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, alpha=0.3)

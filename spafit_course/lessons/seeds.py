@@ -16,7 +16,7 @@ from ..tuning.atomic import write_text
 from ..tuning.params import format_table
 from .budget import CONTROL, SEEDS
 from .results import trained_results
-from .stats import bound, mean_and_se, paired_difference, verdict
+from .stats import bound, holm_verdicts, mean_and_se, paired_difference, verdict
 
 #: Every lesson experiment at the quick profile's lesson budget over `SEEDS` (`--record-seeds` remakes it).
 RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
@@ -145,9 +145,16 @@ def difference(record: dict, experiment: str, a: str, b: str, **where):
     return paired_difference(scores[a], scores[b])
 
 
-def verdicts_text(record: dict, experiment: str, pairs, names=None, **where) -> str:
-    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`)."""
+def verdicts_text(record: dict, experiment: str, pairs, names=None, holm: bool = False, **where) -> str:
+    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`).
+
+    With `holm`, the pairs are one family drawn from one test split: a difference is called only where it survives
+    Holm's correction over all of them (`stats.holm_verdicts`), and each line says so.
+    """
     name = (names or {}).get
+    if holm:
+        scores, _ = seed_scores(record, experiment, **where)
+        return "\n".join(holm_verdicts([(name(a, a), name(b, b), scores[a], scores[b]) for a, b in pairs]))
     return "\n".join(verdict(name(a, a), name(b, b), difference(record, experiment, a, b, **where))
                      for a, b in pairs)
 

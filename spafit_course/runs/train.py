@@ -96,6 +96,25 @@ class History(TrainerCallback):
                                round(float(logs[self.metric]), 5)])
 
 
+class WatchWithoutChanging(TrainerCallback):
+    """Scoring the watched split while training must not change the run: every DataLoader draws its seed from
+    torch's global random state, which the dropout masks of later steps also draw from. The state at the end of
+    each step is put back after the evaluation that follows it."""
+
+    def __init__(self):
+        self._state = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self._state = (torch.random.get_rng_state(),
+                       torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        if self._state is not None:
+            torch.random.set_rng_state(self._state[0])
+            if self._state[1] is not None:
+                torch.cuda.set_rng_state_all(self._state[1])
+
+
 class BarsOnly(ProgressCallback):
     """The console progress bars, without the dict of logs printed under them."""
 
@@ -175,7 +194,7 @@ def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets
     trainer = Trainer(model=model, args=args, train_dataset=train_dataset, eval_dataset=watch if watching else None,
                       compute_metrics=watched_metrics if watching else None,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                      callbacks=[clock, history])
+                      callbacks=[clock, history] + ([WatchWithoutChanging()] if watching else []))
     # The Trainer prints its log dicts under the bars (or alone without bars); keep only the bars.
     trainer.callback_handler.pop_callback(PrinterCallback)
     if progress and trainer.callback_handler.pop_callback(ProgressCallback) is not None:
