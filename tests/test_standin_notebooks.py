@@ -51,6 +51,7 @@ def failing_cells(nb) -> list[str]:
 @pytest.mark.parametrize("path", PROFILE_READERS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_runs_under_the_colab_profile(path, standin_hub_folder, tiny_sizes, monkeypatch, tmp_path):
     monkeypatch.setenv("SPAFIT_PROFILE", "colab")
+    monkeypatch.setenv("SPAFIT_LIVE", "1")  # the lessons' live runs, as a learner meets them
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # see tiny_sizes: one thread is the fast choice for tiny models
     monkeypatch.setenv("IPYTHONDIR", str(ipython_startup(standin_hub_folder, tmp_path / "ipython")))
     nb = nbformat.read(path, as_version=4)

@@ -14,6 +14,11 @@ cell that does raise gets `# NBVAL_RAISES_EXCEPTION` for nbval (only here: the s
 `# NBVAL_CHECK_OUTPUT` lines (solutions' check cells must keep printing PASS) are dropped. Outputs and
 execution counts are cleared, widget state is dropped, and the "Open in Colab" badge and install line come
 from spafit_course/lessons/publish.py, the badge pointing at exercises/.
+
+A line that looks like a marker but is not one exactly (`### BEGIN SOLUTION:`, `## end solution`), a marker
+outside a code cell, an unbalanced or nested marker, and a notebook that cannot be read each stop the tool with
+one line naming the file (and the cell), since each would publish an answer in exercises/. `--check` also fails
+when an exercise notebook holds a line of a solution region's answer.
 """
 
 from __future__ import annotations
@@ -39,12 +44,32 @@ GENERATED_NOTE = ("*This copy is generated from `solutions/{name}` by `python to
                   "edit the solution notebook, never this file.*")
 
 
+def looks_like_marker(line: str) -> bool:
+    """A comment line whose letters begin BEGINSOLUTION or ENDSOLUTION: a marker, or a misspelt one."""
+    letters = re.sub(r"[^A-Za-z]", "", line).upper()
+    return line.lstrip().startswith("#") and letters.startswith(("BEGINSOLUTION", "ENDSOLUTION"))
+
+
+def check_markers(source: str, where: str, code: bool = True) -> None:
+    """Refuse a misspelt marker, or any marker in a cell that is not code (it would not be stripped)."""
+    for number, line in enumerate(source.split("\n"), 1):
+        if not looks_like_marker(line):
+            continue
+        if not code:
+            raise ValueError(f"{where}, line {number}: {line.strip()!r} is a solution marker outside a code cell; "
+                             "markers work in code cells only")
+        if line.strip() not in (BEGIN, END):
+            raise ValueError(f"{where}, line {number}: {line.strip()!r} looks like a solution marker but is not "
+                             f"exactly {BEGIN!r} or {END!r}; fix it, or the answer is published in exercises/")
+
+
 def strip_solutions(source: str, lesson: int, counter: list[int], where: str, number: str | None = None
                     ) -> tuple[str, bool]:
     """The cell's source with each solution region replaced by a stub; and whether a raising stub is at top level.
 
     `number` ("1.2") names the exercise the cell belongs to; without it the stubs are numbered lesson.counter.
     """
+    check_markers(source, where)
     lines, out, top_level = source.split("\n"), [], False
     i = 0
     while i < len(lines):
@@ -94,6 +119,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
         if cell.cell_type == "markdown":
             number = ([*EXERCISE_HEADING.findall(cell.source)] or [number])[-1]
         if cell.cell_type != "code":
+            check_markers(cell.source, f"{name}, cell {index + 1}", code=False)
             continue
         source, raises = strip_solutions(cell.source, lesson, counter, f"{name}, cell {index + 1}", number)
         source = "\n".join(line for line in source.split("\n") if line.strip() != CHECK_OUTPUT_MARKER)
@@ -108,13 +134,49 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     return nb
 
 
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at `path`, or a ValueError naming it (truncated JSON, not a notebook, not UTF-8)."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as error:  # nbformat raises NotJSONError, ValidationError, KeyError... for a damaged file
+        first = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+        raise ValueError(f"cannot read the notebook {path}: {first}") from None
+
+
 def generate(solutions: Path = SOLUTIONS) -> dict[str, str]:
     """{file name: notebook text} of every exercise notebook, built in memory."""
     texts = {}
     for path in sorted(solutions.glob("*.ipynb")):
-        solution = nbformat.read(path, as_version=4)
-        texts[path.name] = nbformat.writes(make_exercise(solution, path.name)) + "\n"
+        texts[path.name] = nbformat.writes(make_exercise(read_notebook(path), path.name)) + "\n"
     return texts
+
+
+def answer_lines(solution: nbformat.NotebookNode) -> set[str]:
+    """The lines of the solution's regions that are code of some length and appear nowhere else in it."""
+    inside, outside = set(), set()
+    for cell in solution.cells:
+        if cell.cell_type != "code":
+            continue
+        within = False
+        for line in cell.source.split("\n"):
+            if line.strip() in (BEGIN, END):
+                within = line.strip() == BEGIN
+                continue
+            (inside if within else outside).add(line.strip())
+    return {line for line in inside - outside if len(line) >= 12 and not line.startswith("#")}
+
+
+def answers_left(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[str]:
+    """'exercises/NAME, cell K: LINE' for each marker or line of a solution's answer found in an exercise."""
+    found = []
+    for path in sorted(exercises.glob("*.ipynb")):
+        exercise = read_notebook(path)
+        answers = answer_lines(read_notebook(solutions / path.name)) if (solutions / path.name).is_file() else set()
+        for index, cell in enumerate(exercise.cells, 1):
+            for line in cell.source.split("\n"):
+                if looks_like_marker(line) or (cell.cell_type == "code" and line.strip() in answers):
+                    found.append(f"{exercises.name}/{path.name}, cell {index}: {line.strip()!r}")
+    return found
 
 
 def out_of_date(solutions: Path = SOLUTIONS, exercises: Path = EXERCISES) -> list[str]:
@@ -130,12 +192,25 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
     args = parser.parse_args(argv)
-    if args.check:
-        stale = out_of_date()
-        for name in stale:
-            print(f"out of date: exercises/{name}")
-        return 1 if stale else 0
-    texts = generate()
+    try:
+        return check() if args.check else write()
+    except ValueError as error:
+        print(f"make_exercises: error: {error}", file=sys.stderr)
+        return 1
+
+
+def check() -> int:
+    """Exit status 1 when exercises/ is out of date or holds an answer, naming each file."""
+    stale, left = out_of_date(SOLUTIONS, EXERCISES), answers_left(SOLUTIONS, EXERCISES)
+    for name in stale:
+        print(f"out of date: exercises/{name}")
+    for place in left:
+        print(f"answer left in {place}")
+    return 1 if stale or left else 0
+
+
+def write() -> int:
+    texts = generate(SOLUTIONS)
     EXERCISES.mkdir(exist_ok=True)
     for name, text in texts.items():
         (EXERCISES / name).write_text(text, encoding="utf-8")
