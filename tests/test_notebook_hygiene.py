@@ -15,10 +15,10 @@ _spec.loader.exec_module(clean)
 
 NOTEBOOKS = clean.notebooks_in(ROOT)
 LESSONS = ["00_setup_and_full_finetuning", "01_bitfit", "02_lora", "03_where_knowledge_lives", "04_spafit",
-           "05_glue_comparison", "06_forgetting_and_ablation"]
+           "05_glue_comparison", "06_forgetting_and_ablation", "07_what_peft_buys"]
 
 
-def test_the_six_lessons_are_there():
+def test_the_lessons_are_there():
     assert [p.stem for p in clean.notebooks_in(ROOT, ("notebooks",))] == LESSONS
 
 
