@@ -16,11 +16,11 @@ LESSONS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 #: would break those links, so each must stay
 GLOSSARY_ANCHORS = (
     "ablation", "adam", "alpha", "bias-terms", "bitfit", "budget", "catastrophic-forgetting", "cka", "cls-vector",
-    "control", "drift", "embeddings", "full-fine-tuning", "glue", "head", "holm-correction", "layernorm", "lora",
-    "majority-class-rate", "matthews-correlation", "mean-head", "merge", "n1-and-n2", "not-detectable-at-this-budget",
-    "paired-difference", "paired-interval", "peft", "pooler", "probe", "profile", "rank", "rule-of-thumb", "seed",
-    "sign-count", "spafit", "standard-error", "stratifier", "targets", "test-split", "trec", "trainable-parameters",
-    "validation-split")
+    "control", "cost-model", "drift", "embeddings", "full-fine-tuning", "glue", "head", "holm-correction",
+    "layernorm", "lora", "majority-class-rate", "matthews-correlation", "mean-head", "merge", "n1-and-n2",
+    "not-detectable-at-this-budget", "optimizer-state", "paired-difference", "paired-interval", "peft", "pooler",
+    "probe", "profile", "rank", "rule-of-thumb", "seed", "sign-count", "spafit", "standard-error", "stratifier",
+    "targets", "test-split", "trec", "trainable-parameters", "validation-split",)
 
 
 def headings(path: Path, level: str = "##") -> list[str]:
