@@ -278,3 +278,21 @@ def test_compare_with_a_stray_rank_writes_its_results_and_says_why(tmp_path, cap
     assert status == 0, err
     assert "warning: RANK=1 is set but WORLD_SIZE is unset" in err
     assert {p.name for p in tmp_path.iterdir()} == {"compare.json", "compare.csv", "compare.png"}
+
+
+def test_a_half_written_practice_pool_is_computed_again(tmp_path, monkeypatch):
+    import numpy as np
+
+    from spafit_course.lessons import practice
+
+    monkeypatch.setenv("SPAFIT_RUN_MEMO", str(tmp_path))
+    monkeypatch.setattr(practice, "_POOLS", {})
+    sizes = {"train": 4, "test": 3}
+    first = practice.snippet_pool(sizes=sizes)
+    [saved] = tmp_path.glob("practice_pool-*.npz")
+    whole = saved.read_bytes()
+    saved.write_bytes(whole[: len(whole) // 2])  # what a kill or a full disk left before writes were atomic
+    monkeypatch.setattr(practice, "_POOLS", {})
+    again = practice.snippet_pool(sizes=sizes)
+    assert all(np.array_equal(first[s][p], again[s][p]) for s in sizes for p in ("mean", "cls", "labels"))
+    assert saved.stat().st_size == len(whole) and [p.name for p in tmp_path.iterdir()] == [saved.name]
