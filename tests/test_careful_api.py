@@ -12,7 +12,7 @@ import torch
 
 from spafit_course import SpafitConfig, apply_spafit, load_adapter, merge_adapter
 from spafit_course import save_adapter
-from spafit_course.lessons import budget, checks, comparison_runs
+from spafit_course.lessons import budget, checks
 from spafit_course.lessons.bitfit_runs import bitfit_and_full
 from spafit_course.lessons.comparison_runs import boundary_sweep
 from spafit_course.lessons.explorer import explorer_counts, make_explorer, row_problem
@@ -179,42 +179,38 @@ def fail_to_write(path):
     raise OSError(28, "No space left on device")
 
 
-# --- the recorded comparison -------------------------------------------------------------------------------------------
+# --- the budget record -----------------------------------------------------------------------------------------------
 
-def test_recording_refuses_size_variables_and_a_blocked_path_before_training(tmp_path, monkeypatch):
+def test_the_record_commands_refuse_size_variables_and_a_blocked_path_before_training(tmp_path, monkeypatch):
+    from spafit_course.cli.lessons import record_lesson_budgets, record_lesson_seeds
+    from spafit_course.lessons import budget_curves
+
     def refuse(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(comparison_runs, "prepared_data", refuse)
+    monkeypatch.setattr(budget_curves, "run_planned", refuse)
     monkeypatch.setenv("SPAFIT_TRAIN_SIZE", "8")
-    with pytest.raises(ValueError, match="SPAFIT_TRAIN_SIZE is set and would change the run; unset it to record$"):
-        comparison_runs.record_comparison(tmp_path / "record.json")
+    for record in (record_lesson_budgets, record_lesson_seeds):
+        with pytest.raises(ValueError, match="SPAFIT_TRAIN_SIZE is set and would change the run; unset it to record$"):
+            record([42, 43])
     monkeypatch.delenv("SPAFIT_TRAIN_SIZE")
     (tmp_path / "record.json").mkdir()
-    with pytest.raises(ValueError, match=r"cannot write the recorded comparison .*record.json: a folder is in its "
-                                         r"place$"):
-        comparison_runs.record_comparison(tmp_path / "record.json")
+    with pytest.raises(ValueError, match=r"cannot write the budget record .*record.json: a folder is in its place$"):
+        budget_curves.record_budgets(get_profile("quick"), [42, 43], path=tmp_path / "record.json")
 
 
 def test_a_failed_recording_leaves_the_previous_record(tmp_path, monkeypatch):
-    for variable in ("SPAFIT_TRAIN_SIZE", "SPAFIT_EVAL_SIZE", "SPAFIT_BATCH_SIZE", "SPAFIT_MAX_LENGTH",
-                     "SPAFIT_EPOCHS", "SPAFIT_PROFILE"):
-        monkeypatch.delenv(variable, raising=False)
+    from spafit_course.lessons import budget_curves
+
     path = tmp_path / "record.json"
-    path.write_text('{"rows": ["the previous record"]}\n')
-    monkeypatch.setattr(comparison_runs, "prepared_data", lambda profile: None)
-    monkeypatch.setattr(comparison_runs, "compare_methods", lambda *args, **kwargs: [])
-    monkeypatch.setattr(comparison_runs, "comparison_result", lambda rows, profile, data: {"rows": ["new"]})
+    previous = json.dumps(budget_curves.new_record(get_profile("quick"), [42, 43]), default=list)
+    path.write_text(previous)
+    monkeypatch.setattr(budget_curves, "run_planned", lambda profile, run, threads=None: (run, {"score": 0.7}))
     monkeypatch.setattr(atomic, "_fsync", fail_to_write)
     with pytest.raises(OSError, match="No space left on device"):
-        comparison_runs.record_comparison(path)
-    assert json.loads(path.read_text()) == {"rows": ["the previous record"]}
+        budget_curves.record_budgets(get_profile("quick"), [42, 43], path=path)
+    assert path.read_text() == previous
     assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
-    monkeypatch.undo()
-    monkeypatch.setattr(comparison_runs, "prepared_data", lambda profile: None)
-    monkeypatch.setattr(comparison_runs, "compare_methods", lambda *args, **kwargs: [])
-    monkeypatch.setattr(comparison_runs, "comparison_result", lambda rows, profile, data: {"rows": ["new"]})
-    assert comparison_runs.record_comparison(path)["rows"] == ["new"] == json.loads(path.read_text())["rows"]
 
 
 # --- adapters --------------------------------------------------------------------------------------------------------------
@@ -439,10 +435,16 @@ def test_an_answer_nobody_can_print_fails_without_escaping(check, answers):
     assert not ok and text.startswith("FAIL"), text
 
 
-def test_a_fail_never_shows_the_same_text_as_expected_and_got():
+def test_a_numpy_true_is_a_right_flag():
     ok, printed = checks.captured(checks.check_lora_merge, merge_with_a_numpy_flag)
-    assert not ok
-    assert "expected: True (a bool)\n  got:      True (a numpy.bool" in printed, printed
+    assert ok, printed
+
+
+def test_a_fail_never_shows_the_same_text_as_expected_and_got():
+    from spafit_course.lessons.checks.tools import shown_pair
+
+    expected, got = shown_pair(1, "1")
+    assert expected == "1 (a int)" and got.startswith("1 (a builtins.str, expected int)")
 
 
 # --- the explorer ---------------------------------------------------------------------------------------------------------

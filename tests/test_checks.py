@@ -12,8 +12,9 @@ from torch import nn
 
 from spafit_course import LoRALinear, apply_spafit, inject_lora, layer_groups
 from spafit_course.lessons import checks
+from spafit_course.lessons.checks import models as check_models
 from spafit_course.lessons.checks import tools as check_tools
-from spafit_course.tuning.architectures import get_layers
+from spafit_course.tuning.architectures import get_layers, resolve_targets
 from spafit_course.tuning.freezing import freeze_all, unfreeze_biases, unfreeze_head
 from spafit_course.tuning.lora import lora_modules
 from spafit_course.tuning.spafit import FROZEN, LORA_AND_BIAS
@@ -57,6 +58,12 @@ class LoRADefaultDtype(LoRALinear):
         super().__init__(base, r, alpha, dropout)
         self.lora_A = nn.Parameter(torch.randn(r, base.in_features) / 10)  # float32 on the CPU, whatever W is
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, r))
+
+
+class LoRAConstantA(LoRALinear):
+    def __init__(self, base, r=8, alpha=16.0, dropout=0.0):
+        super().__init__(base, r, alpha, dropout)
+        nn.init.constant_(self.lora_A.data, 0.01)  # nonzero, yet every row the same: B A never grows past rank 1
 
 
 def forward_detached_update(self, x):
@@ -138,6 +145,19 @@ def inject_query_value_only(model, layers, targets, r, alpha):
     inject_lora(model, ("query", "value"), layers, r=r, alpha=alpha)
 
 
+def shift_key_biases(model):
+    """Add to every key bias: softmax ignores the shift, so the logits stay the same, yet the model changed."""
+    path = resolve_targets(model, ("key",))["key"]
+    with torch.no_grad():
+        for layer in get_layers(model):
+            layer.get_submodule(path).bias.add_(1.0)
+
+
+def inject_touching_key_biases(model, layers, targets, r, alpha):
+    inject_lora(model, targets, layers, r=r, alpha=alpha)
+    shift_key_biases(model)
+
+
 # ---------------------------------------------------------------- lesson 03
 
 
@@ -195,6 +215,45 @@ def spafit_ignoring_dropout(model, config):
     return spafit_from_parts(model, config, dropout=False)
 
 
+def spafit_touching_key_biases(model, config):
+    apply_spafit(model, config)
+    shift_key_biases(model)
+    return model
+
+
+def spafit_layernorm_by_name(model, config):
+    """LayerNorm biases found by BERT's name for them: DistilBERT calls its LayerNorms sa_layer_norm and
+    output_layer_norm."""
+    layers = get_layers(model)
+    groups = layer_groups(len(layers), config.n1, config.n2)
+    freeze_all(model)
+    for layer, group in zip(layers, groups):
+        if group != FROZEN:
+            unfreeze_biases(layer, "linear" if config.bias_terms == "all" else config.bias_terms)
+            for name, p in layer.named_parameters():
+                if config.bias_terms == "all" and "LayerNorm.bias" in name:
+                    p.requires_grad_(True)
+    chosen = [i for i, g in enumerate(groups) if g == LORA_AND_BIAS]
+    if chosen:
+        inject_lora(model, config.targets, chosen, config.r, config.alpha, config.dropout)
+    unfreeze_head(model, config.train_pooler)
+    return model
+
+
+def spafit_empty_group3_as_none(model, config):
+    """An empty list of LoRA layers passed on as "no choice": inject_lora's None means every layer."""
+    layers = get_layers(model)
+    groups = layer_groups(len(layers), config.n1, config.n2)
+    freeze_all(model)
+    for layer, group in zip(layers, groups):
+        if group != FROZEN:
+            unfreeze_biases(layer, config.bias_terms)
+    chosen = [i for i, g in enumerate(groups) if g == LORA_AND_BIAS]
+    inject_lora(model, config.targets, chosen or None, config.r, config.alpha, config.dropout)
+    unfreeze_head(model, config.train_pooler)
+    return model
+
+
 def raise_not_implemented(*args, **kwargs):
     raise NotImplementedError("Exercise 9.9: write me")
 
@@ -216,7 +275,8 @@ CASES = {
     "lora_init": (checks.check_lora_init, LoRALinear,
                   [(LoRARandomB, "B must start at zero"), (LoRANoScaling, "the scaling is missing"),
                    (LoRABaseTrains, "W must stay frozen"), (LoRAFrozenBias, "the bias keeps its own setting"),
-                   (LoRAIntegerScaling, "integer division"), (LoRADefaultDtype, "dtype=base.weight.dtype")]),
+                   (LoRAIntegerScaling, "integer division"), (LoRADefaultDtype, "dtype=base.weight.dtype"),
+                   (LoRAConstantA, "rank 1, every entry the same")]),
     "lora_forward": (checks.check_lora_forward, LoRALinear,
                      [(forward_without_scaling, "not multiplied by scaling"),
                       (forward_ignoring_merged, "counts it twice"), (forward_without_bias, "base bias is missing"),
@@ -231,7 +291,8 @@ CASES = {
                      (inject_default_alpha, "defaults are r=8, alpha=16"),
                      (inject_default_rank, "defaults are r=8, alpha=16"),
                      (inject_freezing_base_bias, "the bias keeps its own setting"),
-                     (inject_query_value_only, "wrap the targets passed in")]),
+                     (inject_query_value_only, "wrap the targets passed in"),
+                     (inject_touching_key_biases, "every weight and bias already there keeps its value")]),
     "layer_features": (checks.check_layer_features, checks.reference_layer_features,
                        [(features_without_mask, "padding is averaged in"), (features_cls_only, "[CLS]"),
                         (features_without_embeddings, "shape (4, 3, 16)")]),
@@ -239,7 +300,9 @@ CASES = {
                [(spafit_without_group3_biases, "should train"), (spafit_lora_in_group2, "group 3 only"),
                 (spafit_default_rank_and_alpha, "(r, scaling, dropout)"),
                 (spafit_ignoring_train_pooler, "train_pooler says so"),
-                (spafit_ignoring_dropout, "(r, scaling, dropout)")]),
+                (spafit_ignoring_dropout, "(r, scaling, dropout)"),
+                (spafit_touching_key_biases, "every weight and bias keeps its value"),
+                (spafit_layernorm_by_name, "distilbert, N1=1, N2=4"), (spafit_empty_group3_as_none, "group 3 only")]),
 }
 
 OBJECT_CHECKS: set[str] = set()  # checks that take the learner's model, not a function
@@ -347,3 +410,20 @@ def test_verdict_lines_wrap_between_words_under_their_label():
     assert lines[at + 1].startswith(" " * len("  expected: ") + "t")
     assert lines[-1] == "  got:      13"
     assert check_tools.wrap("x" * 130) == "x" * 130  # one word longer than a line stays whole
+
+
+def test_a_key_bias_shift_leaves_the_logits_alone_so_values_are_compared():
+    from spafit_course.runs.models import tiny_model
+
+    model = tiny_model("bert", num_layers=2, hidden=16)
+    ids, mask = check_models.sample_inputs(model)
+    before = check_models.logits(model, ids, mask)
+    shift_key_biases(model)
+    assert torch.allclose(check_models.logits(model, ids, mask), before, atol=1e-5)  # the logits cannot see it
+
+
+def test_each_bias_family_is_asked_for_alone():
+    from spafit_course.lessons.checks import bitfit
+
+    assert {f for case in bitfit.FAMILY_CASES if len(case) == 1 for f in case} == set(bitfit.FAMILIES)
+

@@ -86,6 +86,21 @@ def logits_untrained(base, families, batches, lr, eval_batch):
     return practice.logits(base, eval_batch)
 
 
+def biases_value_and_output_swapped(model, families):
+    """value and attention_output mixed up: invisible while they are only ever asked for together."""
+    swap = {"value": "attention_output", "attention_output": "value"}
+    return reference_train_only_biases(model, tuple(swap.get(f, f) for f in families))
+
+
+def biases_initialised_afresh(model, families):
+    reference_train_only_biases(model, families)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.requires_grad and name.endswith("bias") and "classifier" not in name:
+                torch.nn.init.normal_(p, std=0.02)
+    return model
+
+
 def movement_ignoring_optimizer(base, batches, optimizer, lr):
     return checks.reference_bias_movement(base, batches, "adam", lr)
 
@@ -157,6 +172,22 @@ def backward_trainable_layers(model, batch):
     from spafit_course.tuning.architectures import get_layers
 
     return sum(any(p.requires_grad for p in layer.parameters()) for layer in get_layers(model))
+
+
+def backward_counting_every_hidden_state(model, batch):
+    """Counts hidden_states[0] too, which needs a gradient only when the embeddings train."""
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], output_hidden_states=True)
+    return sum(h.requires_grad for h in out.hidden_states)
+
+
+def backward_freezing_first(model, batch):
+    freeze_all(model)
+    return checks.reference_backward_layers(model, batch)
+
+
+def search_with_a_repeat(config, low, high, r, targets):
+    found = checks.reference_settings_in_range(config, low, high, r, targets)
+    return found + found[:1]
 
 
 def backward_under_no_grad(model, batch):
@@ -236,14 +267,16 @@ CODE_CASES = {
     "train_only_biases": (checks.check_train_only_biases, reference_train_only_biases,
                           [(biases_without_head, "the classifier always trains"),
                            (biases_every_family, "should be frozen"),
-                           (whole_modules, "a weight matrix trains where only biases should")]),
+                           (whole_modules, "a weight matrix trains where only biases should"),
+                           (biases_value_and_output_swapped, "families ['value']"),
+                           (biases_initialised_afresh, "leave the weights and biases as they are")]),
     "trained_logits": (checks.check_trained_logits, checks.reference_trained_logits,
                        [(logits_training_base_in_place, "train a copy"),
                         (logits_every_bias, "every bias trained"), (logits_untrained, "nothing trained")]),
     "bias_movement": (checks.check_bias_movement, checks.reference_bias_movement,
                       [(movement_ignoring_optimizer, "the optimizer passed in was not used"),
                        (movement_as_list, "one number per bias family"),
-                       (movement_of_a_trained_base, "a copy of base")]),
+                       (movement_of_a_trained_base, "train a copy (copy.deepcopy(base))")]),
     "best_error": (checks.check_best_error, checks.reference_best_error,
                    [(best_error_absolute, "divide by the norm of delta"), (best_error_plain_sum, "not their plain sum"),
                     (best_error_kept_part, "the error is what it leaves out")]),
@@ -255,11 +288,13 @@ CODE_CASES = {
     "settings_in_range": (checks.check_settings_in_range, checks.reference_settings_in_range,
                           [(search_strict, "the range includes its ends"),
                            (search_without_empty_groups, "range(L + 1)"),
-                           (search_any_order, "N1 <= N2 only")]),
+                           (search_any_order, "N1 <= N2 only"), (search_with_a_repeat, "each setting once")]),
     "backward_layers": (checks.check_backward_layers, checks.reference_backward_layers,
                         [(backward_with_embeddings, "hidden_states[0] is not a layer"),
                          (backward_trainable_layers, "frozen layers above the lowest trainable one"),
-                         (backward_under_no_grad, "torch.no_grad")]),
+                         (backward_under_no_grad, "torch.no_grad"),
+                         (backward_counting_every_hidden_state, "full on a tiny 3-layer bert"),
+                         (backward_freezing_first, "after your function")]),
     "choose_and_report": (checks.check_choose_and_report, checks.reference_choose_and_report,
                           [(choose_on_test, "every cell was scored on test"),
                            (choose_reporting_validation, "that is its validation score"),
@@ -427,7 +462,13 @@ def test_the_control_checks_read_the_paired_gaps():
     assert verdict(checks.check_control_prediction, "a", pretrained, control_curves, 0.56)[0]
     assert verdict(checks.check_control_reading, "a", pretrained, control_curves, 0.53)[0]
     ok, text = verdict(checks.check_control_reading, "b", pretrained, control_curves, 0.53)
-    assert not ok and "the one at the embeddings is the smaller" in text
+    assert not ok and "wholly below zero" in text and "top gap minus embeddings' gap +0.045 [+0.012, +0.078]" in text, text
+    ok, text = verdict(checks.check_control_reading, "c", pretrained, control_curves, 0.53)
+    assert not ok and "includes zero; here it does not" in text, text
+    close = [[c[0] + 0.06, c[1], c[2] + 0.06 + d] for c, d in zip(control_curves, (0.01, -0.01, 0.02, -0.015))]
+    assert verdict(checks.check_control_reading, "c", close, control_curves, 0.53)[0]  # overlapping gaps
+    ok, text = verdict(checks.check_control_reading, "a", close, control_curves, 0.53)
+    assert not ok and "wholly above zero" in text, text
     ok, text = verdict(checks.check_control_reading, "a", pretrained, control_curves[:2], 0.53)
     assert not ok and "pair up sample by sample" in text
 
@@ -457,6 +498,14 @@ def test_the_stretch_check_reads_the_measured_drift_and_probe():
 
 A = [0.70, 0.72, 0.69, 0.74, 0.71]
 B = [0.66, 0.70, 0.66, 0.69, 0.68]
+LEVEL = [0.70, 0.68, 0.71, 0.69, 0.70]  # against B: an interval that includes zero
+NOISY = [0.70, 0.66, 0.73, 0.65, 0.71]  # against B: a positive mean, an interval that includes zero
+
+#: 0/1 answers on 40 questions: clearly better after, level, and a small gain the interval cannot tell from zero
+BEFORE = [1] * 20 + [0] * 20
+AFTER = [1] * 20 + [1] * 12 + [0] * 8
+LEVEL_ANSWERS = [1] * 18 + [0, 0] + [1, 1] + [0] * 18
+NOISY_ANSWERS = [1] * 19 + [0] + [1] * 3 + [0] * 17
 
 
 def unpaired(a, b):
@@ -469,41 +518,84 @@ def normal_interval(a, b):
     return d.mean(), d.mean() - 1.96 * se, d.mean() + 1.96 * se
 
 
+#: check, then (higher, lower, level, noisy) lists that fit what it measures: accuracies per seed or sample (the
+#: best on test is never below the chosen layer's score), or 0/1 answers per question.
 PAIRED_CHECKS = {
-    "readout": (checks.check_readout_claim, lambda a, b, d, x: (a, b, d, x)),
-    "depth": (checks.check_depth_claim, lambda a, b, d, x: (a, b, d, x)),
-    "optimism": (checks.check_optimism_claim, lambda a, b, d, x: (a, b, d, x)),
-    "forgetting": (checks.check_forgetting, lambda a, b, d, x: (a, b, d, x)),
+    "readout": (checks.check_readout_claim, (A, B, LEVEL, NOISY)),
+    "depth": (checks.check_depth_claim, (A, B, LEVEL, NOISY)),
+    "optimism": (checks.check_optimism_claim, (A, B, [0.70, 0.70, 0.71, 0.69, 0.70], [0.70, 0.72, 0.66, 0.71, 0.68])),
+    "forgetting": (checks.check_forgetting, (AFTER, BEFORE, LEVEL_ANSWERS, NOISY_ANSWERS)),
 }
 
 
 @pytest.mark.parametrize("key", PAIRED_CHECKS)
 def test_a_paired_claim_passes_with_the_interval_and_its_reading(key):
-    check, args = PAIRED_CHECKS[key]
-    assert verdict(check, *args(A, B, paired_difference(A, B), "a"))[0]
-    difference = paired_difference(A, B)
-    assert verdict(check, *args(A, B, (difference.mean, difference.low, difference.high), "a"))[0]
-    level = [0.70, 0.68, 0.71, 0.69, 0.70]
-    assert verdict(check, *args(level, B, paired_difference(level, B), "b"))[0]
+    check, (high, low, level, _) = PAIRED_CHECKS[key]
+    assert verdict(check, high, low, paired_difference(high, low), "a")[0]
+    difference = paired_difference(high, low)
+    assert verdict(check, high, low, (difference.mean, difference.low, difference.high), "a")[0]
+    assert verdict(check, level, low, paired_difference(level, low), "b")[0]
+    assert verdict(check, np.array(high), tuple(low), paired_difference(high, low), "a")[0]  # other containers
 
 
 @pytest.mark.parametrize("key", PAIRED_CHECKS)
 def test_a_paired_claim_fails_on_each_usual_mistake(key):
-    check, args = PAIRED_CHECKS[key]
-    right = paired_difference(A, B)
-    cases = [(unpaired(A, B), "treated as unpaired"), (normal_interval(A, B), "t distribution"),
-             (paired_difference(B, A), "a and b are swapped")]
+    check, (high, low, _, noisy) = PAIRED_CHECKS[key]
+    right = paired_difference(high, low)
+    cases = [(unpaired(high, low), "treated as unpaired"), (normal_interval(high, low), "t distribution"),
+             (paired_difference(low, high), "a and b are swapped")]
     for wrong, cause in cases:
-        ok, text = verdict(check, *args(A, B, wrong, "a"))
+        ok, text = verdict(check, high, low, wrong, "a")
         assert not ok and cause in text, text
-    ok, text = verdict(check, *args(A, B, right, "b"))
+    ok, text = verdict(check, high, low, right, "b")
     assert not ok and "includes zero; here it does not" in text
-    noisy = [0.70, 0.66, 0.73, 0.65, 0.71]
-    ok, text = verdict(check, *args(noisy, B, paired_difference(noisy, B), "a"))
+    noisy_difference = paired_difference(noisy, low)
+    assert noisy_difference.mean > 0 and noisy_difference.low < 0
+    ok, text = verdict(check, noisy, low, noisy_difference, "a")
     assert not ok and "needs the whole 95 % interval above zero" in text
-    ok, text = verdict(check, *args(A, B[:3], right, "a"))
-    assert not ok and "pair up seed by seed" in text
-    assert not verdict(check, *args(None, B, right, "a"))[0]
+    ok, text = verdict(check, high, low[:3], right, "a")
+    assert not ok and "pair up" in text
+    assert not verdict(check, None, low, right, "a")[0]
+
+
+@pytest.mark.parametrize("key", sorted(set(PAIRED_CHECKS) - {"optimism"}))
+def test_one_list_passed_twice_is_not_a_comparison(key):
+    check, (high, *_) = PAIRED_CHECKS[key]
+    ok, text = verdict(check, high, high, paired_difference(high, high), "b")
+    assert not ok and "the same list was passed for both" in text, text
+
+
+def test_swapped_lists_cannot_make_choosing_on_validation_look_better():
+    ok, text = verdict(checks.check_optimism_claim, B, A, paired_difference(B, A), "c")
+    assert not ok and "the two lists are swapped: the best on test comes first" in text, text
+    best = list(A)
+    best[2] = B[2] - 0.01
+    ok, text = verdict(checks.check_optimism_claim, best, B, paired_difference(best, B), "a")
+    assert not ok and "lower on samples [2]" in text, text
+    assert verdict(checks.check_optimism_claim, B, B, paired_difference(B, B), "b")[0]  # the choice was always best
+
+
+@pytest.mark.parametrize("key", ["readout", "depth", "optimism"])
+def test_accuracies_are_fractions(key):
+    check, (high, low, *_) = PAIRED_CHECKS[key]
+    percent = [100 * v for v in high], [100 * v for v in low]
+    ok, text = verdict(check, *percent, paired_difference(*percent), "a")
+    assert not ok and "not a percentage" in text and "your code raised" not in text, text
+    ok, text = verdict(check, [float("nan"), *high[1:]], low, paired_difference(high, low), "a")
+    assert not ok and "one finite number per" in text, text
+
+
+def test_answers_are_zero_or_one_per_question_and_booleans_count():
+    after, before = np.array(AFTER, dtype=bool), np.array(BEFORE, dtype=bool)
+    assert verdict(checks.check_forgetting, after, before, paired_difference(AFTER, BEFORE), "a")[0]
+    assert verdict(checks.check_forgetting_prediction, "b", after.tolist(), before)[0]
+    for wrong in ([0.5] * 40, [[1, 0]] * 20, 0.8, [2] * 40):
+        ok, text = verdict(checks.check_forgetting, wrong, BEFORE, paired_difference(AFTER, BEFORE), "a")
+        assert not ok and "1 if right and 0 if wrong" in text and "your code raised" not in text, text
+    ok, text = verdict(checks.check_forgetting_prediction, "b", AFTER[:30], BEFORE)
+    assert not ok and "pair up question by question" in text, text
+    ok, text = verdict(checks.check_forgetting_prediction, "b", BEFORE, BEFORE)
+    assert not ok and "the same list was passed for both" in text, text
 
 
 # ---------------------------------------------------------------- the notebook machinery
@@ -535,3 +627,169 @@ def test_a_copy_keeps_the_base_model_for_the_next_run():
     freeze_all(model)
     unfreeze_head(model)
     assert all(torch.equal(before[k], v) for k, v in base.state_dict().items())
+
+
+# ---------------------------------------------------------------- answers in the wrong form, and in right ones
+
+
+@pytest.mark.parametrize("answer", ["b or c", "(b) or (c)", "b/c", "b, c", "b and c", "b) or c)", "B OR C"])
+def test_one_letter_means_one_letter(answer):
+    ok, text = verdict(checks.check_cka_reading, answer)
+    assert not ok and "one option only" in text, text
+
+
+@pytest.mark.parametrize("answer", ["bc", "because b", ["b"], 2, "e"])
+def test_what_is_not_a_letter_of_the_options_fails(answer):
+    ok, text = verdict(checks.check_cka_reading, answer)
+    assert not ok and "not one of the options" in text, text
+
+
+@pytest.mark.parametrize("answer", ["a", " (a) ", "A.", "a: drift measures change", "(a) because b) is wrong"[:3]])
+def test_a_letter_with_its_reasoning_reads_as_that_letter(answer):
+    assert verdict(checks.check_cka_reading, answer)[0]
+
+
+NAN = float("nan")
+MOVEMENT = {"query": 8e-3, "key": 1e-5, "value": 8.2e-3, "attention output": 8.7e-3, "FFN in": 8.3e-3,
+            "FFN out": 9e-3}
+CURVES = [[0.62, 0.66, 0.66], [0.64, 0.65, 0.67], [0.60, 0.66, 0.68], [0.63, 0.64, 0.66]]
+
+
+@pytest.mark.parametrize("check, answers_given", [
+    (checks.check_stretch, ("b", NAN, 0.0)),
+    (checks.check_stretch, ("b", 0.27, float("inf"))),
+    (checks.check_spread_prediction, ("c", [0.6, NAN, 0.7])),
+    (checks.check_movement_reading, ("a", {**MOVEMENT, "value": NAN}, MOVEMENT)),
+    (checks.check_rank_prediction, ("b", {1: 0.7, 2: NAN, 4: 0.0})),
+    (checks.check_rank_reading, ("b", torch.eye(4), {2: NAN})),
+    (checks.check_alpha_prediction, ("a", {k: NAN for k in rank.reference_alpha_errors()})),
+    (checks.check_control_prediction, ("b", [[NAN, 0.6, 0.6]] + CURVES[1:], CURVES, 0.5)),
+    (checks.check_control_reading, ("a", CURVES, CURVES, NAN)),
+    (checks.check_forgetting_prediction, ("b", [1, 0, NAN], [1, 0, 1])),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_measurement_must_be_a_finite_number(check, answers_given):
+    ok, text = verdict(check, *answers_given)
+    assert not ok and ("finite" in text or "1 if right and 0 if wrong" in text), text
+    assert "your code raised" not in text and "could not use" not in text, text
+
+
+@pytest.mark.parametrize("check, answers_given, phrase", [
+    (checks.check_spread_prediction, ("c", [60.1, 64.0, 66.2]), "not a percentage"),
+    (checks.check_stretch, ("b", 1.7, 0.0), "between 0 and 1"),
+    (checks.check_stretch, ("b", 0.3, 3.0), "between -1 and 1"),
+    (checks.check_control_prediction, ("b", [[62, 66, 66]] * 2, CURVES[:2], 0.5), "not a percentage"),
+    (checks.check_control_reading, ("a", CURVES, [[0.5, 0.5, 0.5]] * 4, 53), "between 0 and 1"),
+    (checks.check_rank_prediction, ("b", {1: 0.7, 2: -0.1}), "of at least 0"),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_measurement_out_of_its_range_fails(check, answers_given, phrase):
+    ok, text = verdict(check, *answers_given)
+    assert not ok and phrase in text and "your code raised" not in text, text
+
+
+@pytest.mark.parametrize("check, answers_given, phrase", [
+    (checks.check_flip_prediction, ("c", [1, 2, 3]), "a list of pairs of integers"),
+    (checks.check_flip_prediction, ("c", [(2, 1), (0, 3)]), "0 <= N1 <= N2"),
+    (checks.check_flip_prediction, ("c", "(0, 1), (1, 2)"), "a list of pairs of integers"),
+    (checks.check_control_prediction, ("b", [[0.6, 0.6], [0.6]], CURVES[:2], 0.5), "one per layer"),
+    (checks.check_control_prediction, ("b", "curves", CURVES, 0.5), "one probe curve per sample"),
+    (checks.check_control_reading, ("a", CURVES, CURVES, 0.5), "the same curves twice"),
+    (checks.check_movement_reading, ("a", MOVEMENT, MOVEMENT), "the same movement twice"),
+    (checks.check_movement_reading, ("a", [1, 2, 3], MOVEMENT), "one number per bias family"),
+    (checks.check_movement_reading, ("a", {**MOVEMENT, "query": 0.0}, {**MOVEMENT, "value": 1.0}),
+     "every family but the key biases moved"),
+    (checks.check_rank_prediction, ("b", [0.7, 0.5]), "a dict {rank: error}"),
+    (checks.check_rank_reading, ("a", torch.eye(4), {2: 0.1, 1: 0.0}), "no error below its bound"),
+    (checks.check_rank_reading, ("a", "delta", {2: 0.1}), "a 2-D tensor"),
+    (checks.check_alpha_prediction, ("a", [0.1, 0.2]), "one error per convention and rank"),
+    (checks.check_stretch, ("b", "0.27", 0.0), "a finite number"),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_value_of_the_wrong_kind_fails_saying_what_was_expected(check, answers_given, phrase):
+    ok, text = verdict(check, *answers_given)
+    assert not ok and phrase in text, text
+    assert "your code raised" not in text and "could not use" not in text, text
+
+
+def test_check_flip_takes_two_seeds_in_any_container_and_refuses_what_is_not():
+    pool = setup.synthetic_pool(seed=5, layers=4, sizes=(120, 0, 60))
+    found = {seed: practice.boundaries_from_curve(probes.reference_probe_curve(pool, practice.draw(120, 50, seed)))
+             for seed in range(12)}
+    a, b = next((a, b) for a in found for b in found if a < b and found[a] != found[b])
+    for seeds in ((a, b), [a, b], np.array([a, b]), {a, b}, (np.int64(a), b)):
+        assert verdict(checks.check_flip, pool, 50, seeds)[0], seeds
+    for seeds, phrase in (((a, a), "two different seeds"), ((0.5, 1), "two whole numbers"), ("0,1", "two different"),
+                          ((a, b, 3), "two different seeds")):
+        ok, text = verdict(checks.check_flip, pool, 50, seeds)
+        assert not ok and phrase in text and "your code raised" not in text, text
+    ok, text = verdict(checks.check_flip, {"train": [1, 2]}, 50, (a, b))
+    assert not ok and "a dict with 'train' and 'test' parts" in text, text
+
+
+def settings_as_a_set(config, low, high, r, targets):
+    return set(checks.reference_settings_in_range(config, low, high, r, targets))
+
+
+def choose_with_numpy_cells(cells, train_cell, score):
+    result = checks.reference_choose_and_report(cells, train_cell, score)
+    return {**result, "chosen": np.array(result["chosen"]), "test": np.float64(result["test"])}
+
+
+def correct_as_booleans(features, layer):
+    return checks.reference_question_correct(features, layer).astype(bool)
+
+
+@pytest.mark.parametrize("check, learner", [
+    (checks.check_settings_in_range, settings_as_a_set),
+    (checks.check_choose_and_report, choose_with_numpy_cells),
+    (checks.check_question_correct, correct_as_booleans),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_right_answer_in_another_form_passes(check, learner):
+    ok, printed = checks.captured(check, learner)
+    assert ok, printed
+
+
+@pytest.mark.parametrize("check, answers_given", [
+    (checks.check_stretch, ("b", np.float32(0.27), np.float64(0.0))),
+    (checks.check_movement_reading, ("a", {k: np.float32(v) for k, v in MOVEMENT.items()},
+                                     {**MOVEMENT, "query": 9e-6, "value": 6e-5})),
+    (checks.check_rank_prediction, ("b", {np.int64(1): 0.744, np.int64(2): 0.499, np.int64(4): 0.0})),
+    (checks.check_spread_prediction, ("c", np.array([0.60, 0.64, 0.66, 0.68]))),
+    (checks.check_forgetting_prediction, ("b", torch.tensor(AFTER), np.array(BEFORE))),
+    (checks.check_flip_prediction, ("b", np.array([[0, 2], [0, 3], [0, 2]]))),
+    (checks.check_control_prediction, ("b", np.array(CURVES), tuple(map(tuple, np.array(CURVES) - 0.06)), 0.5)),
+], ids=lambda x: getattr(x, "__name__", ""))
+def test_a_right_value_in_another_container_passes(check, answers_given):
+    ok, text = verdict(check, *answers_given)
+    assert ok, text
+
+
+# ---------------------------------------------------------------- who raised
+
+
+def test_your_code_raised_only_when_the_learners_code_raised():
+    def raising(*args):
+        raise ValueError("mine")
+
+    ok, printed = checks.captured(checks.check_probe_curve, raising)
+    assert not ok and "your code raised ValueError: mine" in printed
+    ok, printed = checks.captured(checks.check_probe_curve, lambda pool, rows: np.ones(3) + "x")
+    assert not ok and "your code raised" in printed  # numpy raised, called from the learner's lambda
+
+    from spafit_course.lessons.checks.tools import verdict as run_verdict
+
+    ok, text = run_verdict("check_x", float, "not a number")  # the check's own code (float) raised, no learner's
+    assert not ok and "your code raised" not in text and "the check could not use what it was given" in text, text
+
+
+def test_learner_raised_looks_for_a_frame_outside_the_package_and_libraries():
+    from spafit_course.lessons.checks.tools import learner_raised
+
+    try:
+        np.asarray([[1], [1, 2]], dtype=float)
+    except ValueError as error:
+        library_only = error
+    try:
+        (lambda: 1 / 0)()
+    except ZeroDivisionError as error:
+        here = error
+    assert learner_raised(here)  # this test file stands for a notebook cell
+    assert not learner_raised(library_only.with_traceback(None))

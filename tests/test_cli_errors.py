@@ -65,6 +65,8 @@ BAD_COMMAND_LINES = [
     (["predict", "{tmp}/adapter", "--max-length", "100000", "a film"], "--max-length must be in 4..512"),
     (["predict", "{tmp}/adapter", "--max-length", "0", "a film"], "--max-length: must be an integer >= 4"),
     (["predict", "{tmp}/adapter"], "no sentences to classify"),
+    (["export", "{tmp}/nowhere", "{tmp}/out"], "no adapter folder at {tmp}/nowhere"),
+    (["export", "{tmp}/adapter", "{tmp}/a-file"], "OUT_FOLDER {tmp}/a-file is a file; give a folder"),
     (["compare", "--bogus"], "unrecognized arguments: --bogus"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
 ]

@@ -11,11 +11,11 @@ import sys
 import warnings
 
 from ..runs.workers import Terminated, exit_status, stop_signals
-from . import bench, compare, count, lessons, predict, sweep
+from . import bench, compare, count, export, lessons, predict, sweep
 from .args import OneLineParser, report_error
 
 #: One module per subcommand, each registering itself through its add_subcommand(subparsers) function.
-SUBCOMMANDS = (compare, count, sweep, bench, predict, lessons)
+SUBCOMMANDS = (compare, count, sweep, bench, predict, export, lessons)
 
 #: Failures the user can fix (bad input, a missing file, no network): one line on stderr, exit status 2.
 #: Anything else is a bug in the package and keeps its traceback.
@@ -33,6 +33,7 @@ EXAMPLES = """examples:
   spafit-course count --paper                    the paper's settings, reconstructed
   spafit-course sweep                            N1 x N2 grid with heatmaps
   spafit-course bench --tiny                     step time and memory against the cost model, in seconds
+  spafit-course export results/adapters/spafit my-peft-adapter   the adapter in peft's LoRA format
   spafit-course lessons --seeds 42,43,44         every lesson experiment over seeds, beside the majority rate
   torchrun --nproc_per_node 2 -m spafit_course.cli compare   the same on two processes/GPUs"""
 

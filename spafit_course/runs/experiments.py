@@ -35,11 +35,12 @@ def prepared_data(profile: Profile, task_name: str | Task | None = None, tokeniz
 
 
 def run_method(profile: Profile, method: str, data=None, task_name: str | Task | None = None, spafit_config=None,
-               progress: bool = True, model_factory=None) -> dict:
+               progress: bool = True, model_factory=None, watch=None, watch_points: int = 0) -> dict:
     """Load a fresh model, prepare it for `method`, train and evaluate; one result row.
 
     `spafit_config` overrides the profile's SPAFIT settings (the sweep and the notebook's explorer use it);
-    `model_factory(num_labels)` replaces the profile's model (tests use tiny models).
+    `model_factory(num_labels)` replaces the profile's model (tests use tiny models); `watch` (a tokenised split)
+    is scored at `watch_points` steps while training (`train_and_evaluate`).
     """
     check_method(method)
     task = get_task(task_name or profile.task)
@@ -59,7 +60,8 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     else:
         prepare_model(model, method, profile)
     result = train_and_evaluate(model, tokenizer, task, train, evals, profile.learning_rates[method],
-                                profile.epochs, profile.batch_size, profile.seed, progress=progress)
+                                profile.epochs, profile.batch_size, profile.seed, progress=progress, watch=watch,
+                                watch_points=watch_points)
     row = result_row(profile, method, task, result)
     row["head"] = head_of(model)
     spafit = getattr(model, "spafit_config", None)
@@ -79,7 +81,8 @@ def result_row(profile: Profile, method: str, task, result) -> dict:
         "percent_trainable": 100.0 * result.trainable / result.total,
         "train_seconds": result.train_seconds, "seconds_per_step": result.median_step_seconds,
         "steps": result.steps, "peak_memory_mb": result.peak_memory_mb, "device": result.device,
-        "all_metrics": result.metrics,
+        "all_metrics": result.metrics, "loss_curve": result.history.get("loss", []),
+        **({"watch_curve": result.history["watch"]} if "watch" in result.history else {}),
     }
 
 

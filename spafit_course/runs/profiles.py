@@ -117,6 +117,7 @@ KNOWN_VARIABLES = {
     "SPAFIT_SEEDS": "the seeds a lesson runs itself, like 42,43",
     "SPAFIT_CACHE": "the folder of the downloaded corpus",
     "SPAFIT_RUN_MEMO": "a folder where lesson results are kept between runs",
+    "SPAFIT_LIVE": "0 to read a lesson's seed 42 from the record instead of training it (default 1)",
     "SPAFIT_SCREENSHOTS": "where the website's test keeps its screenshots",
 }
 

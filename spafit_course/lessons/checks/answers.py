@@ -1,25 +1,26 @@
-"""Checks of answers that are values, not code: a prediction among lettered options, a number within a tolerance,
-a decision read off a paired interval; and `try_run`, which runs an experiment the learner wrote without stopping
-the notebook when it raises (practice notebooks 00-06).
+"""Checks of answers that are values, not code: a prediction among lettered options, a decision read off a paired
+interval; and `try_run`, which runs an experiment the learner wrote without stopping the notebook when it raises
+(practice notebooks 00-06).
 
 A choice is checked against the right option, which may depend on the learner's own measurements (a decision is
 right when the learner's interval says so, whatever the numbers came out to be); a wrong option FAILs with the
-reasoning that rules it out.
+reasoning that rules it out. Before a reading is judged, the values it rests on are checked: finite, in range,
+paired, not one list passed twice, and whatever must hold between them.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..practice import one_thread
 from ..stats import CONFIDENCE, PairedDifference, paired_difference
 from ...runs.overrides import is_number
-from .tools import CheckFailed, as_list, as_number, safe_repr, verdict
+from .readings import Option, Reading
+from .tools import CheckFailed, as_list, safe_repr, verdict
+from .values import accuracies_of, answers_of, pair_up
 
 
 def single_threaded(function):
@@ -33,19 +34,25 @@ def single_threaded(function):
     return run
 
 
-def answer_check(body):
+def answer_check(body=None, *, reading=None):
     """Make `body(*answers) -> summary` a notebook check: `check(*answers)` prints PASS/FAIL, returns None;
-    `check.verdict(*answers)` gives (passed, text) without printing."""
-    name = body.__name__
+    `check.verdict(*answers)` gives (passed, text) without printing. `reading` (a `Reading` or `Statement`) is
+    what the body judges with: kept as `check.reading`, so a stored PASS line can be read back into its numbers."""
 
-    @functools.wraps(body)
-    def check(*answers, verbose: bool = True) -> None:
-        passed, text = check.verdict(*answers)
-        if verbose:
-            print(text)
+    def make(body):
+        name = body.__name__
 
-    check.verdict = lambda *answers: verdict(name, lambda _: body(*answers), None)
-    return check
+        @functools.wraps(body)
+        def check(*answers, verbose: bool = True) -> None:
+            passed, text = check.verdict(*answers)
+            if verbose:
+                print(text)
+
+        check.verdict = lambda *answers: verdict(name, lambda _: body(*answers), None)
+        check.reading = reading
+        return check
+
+    return make(body) if body is not None else make
 
 
 def try_run(function, *args, **kwargs):
@@ -60,68 +67,7 @@ def try_run(function, *args, **kwargs):
         return None
 
 
-def require(result, what: str):
-    """Fail with a clear message when an experiment's result is missing (its function raised or never ran)."""
-    if result is None:
-        raise CheckFailed(f"no {what} to check yet", f"the {what} your experiment cell computed", None,
-                          "run the experiment cell above; while your function raises, its result is None")
-    return result
-
-
-@dataclass(frozen=True)
-class Option:
-    """One lettered answer: what it says, and why it is right (the PASS line) or wrong (the FAIL's reasoning)."""
-    text: str
-    why: str
-
-
-def read_letter(answer, options: dict[str, Option], what: str) -> str:
-    """The option a learner chose ("b", "(b)", "B" or "b) ..." all read as "b"); a missing or unknown one fails."""
-    letters = ", ".join(f'"{k}"' for k in options)
-    if answer is None:
-        raise CheckFailed(f"{what}: no answer yet", f"one of {letters}", None,
-                          f"replace None with your choice, e.g. {next(iter(options))!r}")
-    match = re.fullmatch(r"\s*\(?([a-zA-Z])\)?(?:[\s).:].*)?", str(answer), re.S) if isinstance(answer, str) else None
-    letter = match.group(1).lower() if match else None
-    if letter not in options:
-        raise CheckFailed(f"{what}: not one of the options", f"one of {letters}", safe_repr(answer),
-                          "answer with the letter of one option")
-    return letter
-
-
-def judge_choice(what: str, answer, options: dict[str, Option], right: str, measured: str | None = None) -> str:
-    """PASS summary when `answer` is the `right` option; else CheckFailed explaining why the chosen one is wrong.
-
-    Where the right option depends on the learner's own measurements, `measured` says what they were: it leads
-    the reasoning of a FAIL and, with the right option's text, makes the PASS line (an option's `why` is written
-    for when it is chosen wrongly, so it cannot be the PASS line then).
-    """
-    letter = read_letter(answer, options, what)
-    if letter != right:
-        why = f"{measured}; {options[letter].why}" if measured else options[letter].why
-        raise CheckFailed(what, f"({right}) {options[right].text}", f"({letter}) {options[letter].text}", why)
-    return f"({right}) {options[right].text}: {measured}" if measured else f"({right}) {options[right].why}"
-
-
-def compare_number(what: str, expected: float, got, tolerance: float, hint: str | None = None) -> None:
-    """Fail unless `got` is a number within `tolerance` of `expected`."""
-    value = as_number(got)
-    if not is_number(value):
-        raise CheckFailed(what, f"a number near {expected:.4g}", f"a {type(got).__name__}: {safe_repr(got)}", hint)
-    if abs(value - expected) > tolerance:
-        raise CheckFailed(what, f"{expected:.4g} (± {tolerance:.2g})", f"{value:.4g}", hint)
-
-
-def scores_of(values, what: str) -> list[float]:
-    """A list of finite numbers, one per seed or draw, or a FAIL saying what came back instead."""
-    scores = as_list(values)
-    if not isinstance(scores, list) or not all(is_number(v) for v in scores):
-        raise CheckFailed(f"{what}: one number per seed", "a list of numbers (a tuple or NumPy array works too)",
-                          f"a {type(values).__name__}: {safe_repr(values)[:80]}")
-    scores = [float(v) for v in scores]
-    if len(scores) < 2:
-        raise CheckFailed(f"{what}: at least two finite numbers, one per seed", "two or more numbers", scores)
-    return scores
+# ---------------------------------------------------------------- paired differences and what they allow
 
 
 def interval_of(difference) -> tuple[float, float, float]:
@@ -155,6 +101,7 @@ def _likely_interval_mistake(a, b, got) -> str | None:
     n, mean = len(d), float(d.mean())
     sd = float(d.std(ddof=1))
     t = scipy_stats.t.ppf((1 + CONFIDENCE) / 2, n - 1)
+    half = t * sd / math.sqrt(n)
     candidates = {
         "the two lists were treated as unpaired samples: difference them seed by seed, then take the interval of "
         "those differences (stats.paired_difference)": _unpaired(a, b),
@@ -162,10 +109,8 @@ def _likely_interval_mistake(a, b, got) -> str | None:
         f"({t:.2f}) applies": (mean, mean - 1.96 * sd / math.sqrt(n), mean + 1.96 * sd / math.sqrt(n)),
         "the standard deviation was used where the standard error (sd / sqrt(n)) belongs":
             (mean, mean - t * sd, mean + t * sd),
-        "a and b are swapped: the difference is a - b, in the order the claim names them": (-mean, -mean - t * sd /
-                                                                                              math.sqrt(n),
-                                                                                              -mean + t * sd /
-                                                                                              math.sqrt(n)),
+        "a and b are swapped: the difference is a - b, in the order the claim names them": (-mean, -mean - half,
+                                                                                              -mean + half),
     }
     for cause, values in candidates.items():
         if np.allclose(got, values, atol=1e-6):
@@ -173,12 +118,17 @@ def _likely_interval_mistake(a, b, got) -> str | None:
     return None
 
 
-def check_paired(what: str, a, b, difference) -> PairedDifference:
-    """Fail unless `difference` is stats.paired_difference(a, b) of the learner's own lists; return it."""
-    a, b = scores_of(a, f"{what}: the first list"), scores_of(b, f"{what}: the second list")
-    if len(a) != len(b):
-        raise CheckFailed(f"{what}: the two lists pair up seed by seed", "lists of the same length",
-                          f"{len(a)} and {len(b)} numbers", "score both on the same seeds, in the same order")
+def check_paired(what: str, a, b, difference, kind: str = "accuracies", unit: str = "seed",
+                 distinct: bool = True) -> PairedDifference:
+    """Fail unless `a` and `b` are measurements that pair up (accuracies in [0, 1], or 0/1 answers per item with
+    `kind="answers"`; two different lists with `distinct`) and `difference` is stats.paired_difference(a, b) of
+    them; return it."""
+    if kind == "answers":
+        a, b = answers_of(a, f"{what}: the first list"), answers_of(b, f"{what}: the second list")
+    else:
+        a = accuracies_of(a, f"{what}: the first list", unit=unit)
+        b = accuracies_of(b, f"{what}: the second list", unit=unit)
+    pair_up(a, b, what, unit, distinct)
     expected = paired_difference(a, b)
     got = interval_of(difference)
     if not np.allclose(got, (expected.mean, expected.low, expected.high), atol=1e-6):
@@ -186,10 +136,6 @@ def check_paired(what: str, a, b, difference) -> PairedDifference:
                           f"{expected.mean:+.4f} [{expected.low:+.4f}, {expected.high:+.4f}]",
                           f"{got[0]:+.4f} [{got[1]:+.4f}, {got[2]:+.4f}]", _likely_interval_mistake(a, b, got))
     return expected
-
-
-#: The three readings of a paired interval of a - b.
-DECISIONS = ("higher", "undetectable", "lower")
 
 
 def decision_options(a: str, b: str) -> dict[str, Option]:
@@ -206,19 +152,26 @@ def decision_options(a: str, b: str) -> dict[str, Option]:
     }
 
 
-def interval_text(difference: PairedDifference, unit: str = "seeds") -> str:
-    """"+0.012 [-0.004, +0.028], higher on 5 and lower on 3 of 8 seeds" (`unit`: what was paired)."""
-    return (f"{difference.mean:+.3f} [{difference.low:+.3f}, {difference.high:+.3f}], higher on {difference.higher} "
-            f"and lower on {difference.lower} of {difference.n} {unit}")
+def interval_template(unit: str = "seeds") -> str:
+    """"+0.012 [-0.004, +0.028], higher on 5 and lower on 3 of 8 seeds" as a template (`unit`: what was paired)."""
+    return "{mean:+.3f} [{low:bound}, {high:bound}], higher on {higher:d} and lower on {lower:d} of {n:d} " + unit
 
 
-def judge_decision(what: str, decision, a: str, b: str, difference: PairedDifference, unit: str = "seeds") -> str:
+def interval_values(difference: PairedDifference) -> dict:
+    return {"mean": difference.mean, "low": difference.low, "high": difference.high, "higher": difference.higher,
+            "lower": difference.lower, "n": difference.n}
+
+
+def _interval_allows(mean, low, high, higher, lower, n) -> str:
+    return "a" if low > 0 else "c" if high < 0 else "b"  # stats.verdict's rule
+
+
+def decision_reading(what: str, a: str, b: str, unit: str = "seeds") -> Reading:
+    """What a paired interval of a - b allows, as a reading of the interval's numbers."""
+    return Reading(f"{what}: what your interval allows", decision_options(a, b), _interval_allows,
+                   interval_template(unit))
+
+
+def judge_decision(reading: Reading, decision, difference: PairedDifference) -> str:
     """PASS when the decision is the one the interval allows (stats.verdict's rule), else the reasoning."""
-    options = decision_options(a, b)
-    right = "a" if difference.low > 0 else "c" if difference.high < 0 else "b"
-    letter = read_letter(decision, options, what)
-    if letter != right:
-        raise CheckFailed(f"{what}: what your interval {difference.low:+.3f} to {difference.high:+.3f} allows",
-                          f"({right}) {options[right].text}", f"({letter}) {options[letter].text}",
-                          options[letter].why)
-    return f"({right}) {options[right].text}: {interval_text(difference, unit)}"
+    return reading.judge(decision, **interval_values(difference))

@@ -12,10 +12,12 @@ from ...tuning.architectures import get_layers, resolve_targets
 from ...tuning.freezing import freeze_all, unfreeze_head
 from ..bitfit_runs import bias_change_by_family
 from ..practice import logits, train_steps
-from .answers import Option, answer_check, judge_choice, require, single_threaded
 from ...runs.overrides import is_number
-from .tools import (CheckFailed, as_number, compare_names, compare_tensors, diagnose, learner_check, safe_repr,
-                    trainable_names)
+from .answers import answer_check, single_threaded
+from .models import check_values_kept, compare_names, compare_tensors, diagnose, snapshot, trainable_names
+from .readings import Option, Reading, judge_choice
+from .tools import CheckFailed, as_number, learner_check, safe_repr
+from .values import number_of, require
 
 # ---------------------------------------------------------------- exercise 1.1
 
@@ -32,23 +34,28 @@ def reference_train_only_biases(model, families):
     return model
 
 
-#: The family choices the check tries: the BitFit paper's strong subset, one family, all six, none.
-FAMILY_CASES = [("query", "ffn_in"), ("key",), ("query", "key", "value", "attention_output", "ffn_in", "ffn_out"),
-                ()]
+FAMILIES = ("query", "key", "value", "attention_output", "ffn_in", "ffn_out")
+#: The family choices the check tries: each family on its own (so no two can be mixed up), the BitFit paper's
+#: strong subset, all six, none.
+FAMILY_CASES = [(family,) for family in FAMILIES] + [("query", "ffn_in"), FAMILIES, ()]
 
 
-@learner_check
+@learner_check("the named bias families of every layer and the head train, nothing else (BERT and DistilBERT)")
 @single_threaded
 def check_train_only_biases(train_fn):
     """Exercise 1.1: `train_fn(model, families)` trains exactly the named bias families and the head."""
     for family in ("bert", "distilbert"):
+        # one model per family, everything trainable again before each case (as a fresh model): a case that
+        # passes left every value and every module as it was, so the next case starts from the same model
+        model, reference = (tiny_model(family, num_layers=2, hidden=16) for _ in range(2))
+        before = snapshot(model)
         for families in FAMILY_CASES:
-            model = tiny_model(family, num_layers=2, hidden=16)
-            train_fn(model, list(families))
-            expected = trainable_names(reference_train_only_biases(tiny_model(family, num_layers=2, hidden=16),
-                                                                   families))
-            compare_names(f"{family}, families {list(families)}", expected, trainable_names(model))
-    return "the named bias families of every layer and the head train, nothing else (BERT and DistilBERT)"
+            train_fn(model.requires_grad_(True), list(families))
+            expected = trainable_names(reference_train_only_biases(reference, families))
+            label = f"{family}, families {list(families)}"
+            compare_names(label, expected, trainable_names(model))
+            check_values_kept(label, before, model, "choosing what trains changes no value: set requires_grad, "
+                                                    "and leave the weights and biases as they are")
 
 
 # ---------------------------------------------------------------- exercise 1.2
@@ -75,7 +82,7 @@ def reference_trained_logits(base, families, batches, lr, eval_batch):
     return logits(model, eval_batch)
 
 
-@learner_check
+@learner_check("a copy of base trains with only the named biases; the logits match the reference")
 @single_threaded
 def check_trained_logits(logits_fn):
     """Exercise 1.2: `logits_fn(base, families, batches, lr, eval_batch)` trains a copy of `base` with only the
@@ -99,7 +106,6 @@ def check_trained_logits(logits_fn):
         compare_tensors(f"logits after training families {list(families)} for 3 steps at lr 1e-2", expected,
                         got, diagnose(got, causes) or "train the copy with practice.train_steps(model, batches, lr), "
                                                        "then read practice.logits(model, eval_batch)")
-    return "a copy of base trains with only the named biases; the logits match the reference"
 
 
 KEY_OPTIONS = {
@@ -134,16 +140,19 @@ def reference_bias_movement(base, batches, optimizer, lr):
     return bias_change_by_family(model, base)
 
 
-@learner_check
+@learner_check("each family's movement matches, under Adam and under plain gradient steps")
 @single_threaded
 def check_bias_movement(movement_fn):
     """Exercise 1.3: `movement_fn(base, batches, optimizer, lr)` trains every bias of a copy of `base` with the
     optimizer and returns each family's mean absolute change per value."""
     base = tiny_model("bert", num_layers=2, hidden=16, seed=4)
     batches = tiny_batches(base, 3, seed=2)
+    start = snapshot(base)
     for optimizer, lr in (("adam", 1e-2), ("sgd", 0.5)):
         expected = reference_bias_movement(base, batches, optimizer, lr)
         got = movement_fn(base, batches, optimizer, lr)
+        check_values_kept(f"{optimizer}: base", start, base, "train a copy (copy.deepcopy(base)) and compare it "
+                                                             "with base: a trained base has nothing left to compare")
         if not isinstance(got, dict) or set(got) != set(expected):
             raise CheckFailed(f"{optimizer}: one number per bias family", sorted(expected),
                               sorted(got) if isinstance(got, dict) else f"a {type(got).__name__}: "
@@ -161,13 +170,28 @@ def check_bias_movement(movement_fn):
             raise CheckFailed(f"{optimizer} at lr {lr}: movement of {', '.join(wrong)}",
                               {f: f"{expected[f]:.3g}" for f in wrong}, {f: f"{float(got[f]):.3g}" for f in wrong},
                               hint)
-    return "each family's movement matches, under Adam and under plain gradient steps"
 
 
 def spread(movement: dict) -> float:
     """Largest over smallest movement among the families that can learn (the key biases left out)."""
     values = [v for family, v in movement.items() if family != "key"]
     return max(values) / min(values)
+
+
+def movement_of(values, what: str) -> dict:
+    """One finite, non-negative movement per bias family, every family but the key moved; or a FAIL."""
+    from ..bitfit_runs import BIAS_FAMILIES
+
+    families = list(BIAS_FAMILIES.values())
+    if not isinstance(values, dict) or set(values) != set(families):
+        raise CheckFailed(f"{what}: one number per bias family", families,
+                          sorted(values, key=str) if isinstance(values, dict) else safe_repr(values)[:80],
+                          "pass what bias_movement returned (bias_change_by_family's dict)")
+    movement = {f: number_of(v, f"{what}: the movement of {f}", low=0.0) for f, v in values.items()}
+    if any(v == 0 for f, v in movement.items() if f != "key"):
+        raise CheckFailed(f"{what}: every family but the key biases moved", "positive movements",
+                          {f: v for f, v in movement.items() if v == 0}, "the run did not train: check bias_movement")
+    return movement
 
 
 MOVEMENT_OPTIONS = {
@@ -183,10 +207,17 @@ MOVEMENT_OPTIONS = {
 }
 
 
-@answer_check
+MOVEMENT = Reading("what 'moved most' measures", MOVEMENT_OPTIONS,
+                   lambda adam, sgd: "a" if adam < sgd else "c",
+                   "spread (largest / smallest, key left out): Adam {adam:.1f}x, gradient steps {sgd:.1f}x")
+
+
+@answer_check(reading=MOVEMENT)
 def check_movement_reading(reading, adam, sgd):
     """Exercise 1.3: what the movement under Adam and under gradient steps says about lesson 01's bar chart."""
-    adam, sgd = require(adam, "Adam movement"), require(sgd, "gradient-step movement")
-    spreads = f"spread (largest / smallest, key left out): Adam {spread(adam):.1f}x, gradient steps {spread(sgd):.1f}x"
-    right = "a" if spread(adam) < spread(sgd) else "c"
-    return judge_choice("what 'moved most' measures", reading, MOVEMENT_OPTIONS, right, spreads)
+    adam = movement_of(require(adam, "Adam movement"), "the Adam run's movement")
+    sgd = movement_of(require(sgd, "gradient-step movement"), "the gradient steps' movement")
+    if adam == sgd:
+        raise CheckFailed("two runs' movements", "the Adam run's and the gradient steps' movements",
+                          "the same movement twice", "pass movement['adam'] and movement['sgd'], each once")
+    return MOVEMENT.judge(reading, adam=round(spread(adam), 1), sgd=round(spread(sgd), 1))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..practice_runs import fitted_probe
-from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
-from .setup import synthetic_pool
 from ...runs.overrides import is_number
-from .tools import CheckFailed, as_list, learner_check, safe_repr
+from .answers import answer_check, check_paired, decision_reading, judge_decision
+from .readings import Option, judge_choice
+from .setup import synthetic_pool
+from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
+from .values import accuracies_of, require
 
 # ---------------------------------------------------------------- exercise 5.1
 
@@ -27,7 +29,13 @@ def reference_choose_and_report(cells, train_cell, score) -> dict:
     return {"validation": validation, "chosen": chosen, "test": score(models[chosen], "test")}
 
 
-@learner_check
+def _cell(value):
+    """A cell as a tuple of numbers (a list, tuple or NumPy array of them), else the value as it came."""
+    cell = as_list(value)
+    return tuple(as_number(v) for v in cell) if isinstance(cell, list) else value
+
+
+@learner_check("every cell scored on validation, the best chosen, the test split read once, for it alone")
 def check_choose_and_report(choose_fn):
     """Exercise 5.1: `choose_fn(cells, train_cell, score)` chooses on validation and reads test once."""
     for validation, test in FAKE_RUNS:
@@ -52,16 +60,19 @@ def check_choose_and_report(choose_fn):
                     if len(set(test_reads)) > 1 else "the test split is read once, for the chosen cell only"
                     if len(test_reads) != 1 else "the chosen cell is the one with the best validation score")
             raise CheckFailed(f"{label}: which cells were scored on test", [best], test_reads, hint)
-        chosen = tuple(got["chosen"]) if isinstance(got["chosen"], (tuple, list)) else got["chosen"]
+        chosen = _cell(got["chosen"])
         if chosen != best:
             raise CheckFailed(f"{label}: the chosen cell", best, chosen, "choose the best validation score")
-        if not is_number(got["test"]) or abs(float(got["test"]) - test[best]) > 1e-12:
-            hint = ("that is its validation score" if is_number(got["test"]) and
-                    abs(float(got["test"]) - validation[best]) < 1e-12 else None)
+        reported = as_number(got["test"])
+        if not is_number(reported) or abs(float(reported) - test[best]) > 1e-12:
+            hint = ("that is its validation score" if is_number(reported) and
+                    abs(float(reported) - validation[best]) < 1e-12 else None)
             raise CheckFailed(f"{label}: the reported test score", test[best], got["test"], hint)
-        if {tuple(k): v for k, v in dict(got["validation"]).items()} != validation:
-            raise CheckFailed(f"{label}: every cell's validation score", validation, got["validation"])
-    return "every cell scored on validation, the best chosen, the test split read once, for it alone"
+        scores = got["validation"]
+        scores = {_cell(k): as_number(v) for k, v in scores.items()} if isinstance(scores, dict) else scores
+        if scores != validation:
+            raise CheckFailed(f"{label}: every cell's validation score", validation, got["validation"],
+                              "a dict {cell: validation score} of every cell")
 
 
 ESTIMATE_OPTIONS = {
@@ -97,7 +108,7 @@ def reference_selection_scores(pool: dict, train_rows) -> tuple[float, float]:
     return float(test[int(np.argmax(validation))]), float(max(test))
 
 
-@learner_check
+@learner_check("the choice is made on validation; the best test score is what choosing on test would report")
 def check_selection_scores(selection_fn):
     """Exercise 5.2: `selection_fn(pool, train_rows)` gives the test score of the layer chosen on validation and
     the best test score over the layers."""
@@ -118,13 +129,24 @@ def check_selection_scores(selection_fn):
                     if len(got) == 2 and np.isclose(got[1], expected[1]) else None)
             raise CheckFailed(f"sample {seed}: (test score of the validation choice, best test score)",
                               tuple(round(v, 4) for v in expected), tuple(round(v, 4) for v in got), hint)
-    return "the choice is made on validation; the best test score is what choosing on test would report"
 
 
-@answer_check
+OPTIMISM = decision_reading("the claim 'choosing on test reports a higher score'", "choosing on test",
+                            "choosing on validation", unit="samples")
+
+
+@answer_check(reading=OPTIMISM)
 def check_optimism_claim(best_on_test, chosen_on_validation, difference, decision):
     """Exercise 5.2: the paired difference (best on test) - (chosen on validation), and what it allows."""
-    expected = check_paired("best on test minus chosen on validation", require(best_on_test, "scores"),
-                            require(chosen_on_validation, "scores"), require(difference, "difference"))
-    return judge_decision("the claim 'choosing on test reports a higher score'", decision,
-                          "choosing on test", "choosing on validation", expected, unit="samples")
+    best = accuracies_of(require(best_on_test, "best-on-test scores"), "best on test", unit="sample")
+    chosen = accuracies_of(require(chosen_on_validation, "chosen-on-validation scores"), "chosen on validation",
+                           unit="sample")
+    below = [i for i, (b, c) in enumerate(zip(best, chosen)) if b < c]
+    if below:  # the best test score over the layers is at least any one layer's, the chosen one's included
+        raise CheckFailed("the best test score is at least the chosen layer's test score, on every sample",
+                          "best_on_test[i] >= chosen_on_validation[i]", f"lower on samples {below[:5]}",
+                          "the two lists are swapped: the best on test comes first" if len(below) == len(best)
+                          else "the best over the layers cannot be below one of them: check each sample's pair")
+    expected = check_paired("best on test minus chosen on validation", best, chosen, require(difference, "difference"),
+                            unit="sample", distinct=False)  # validation may pick the best layer on every sample
+    return judge_decision(OPTIMISM, decision, expected)

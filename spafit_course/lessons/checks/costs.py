@@ -8,9 +8,12 @@ from ...tuning.architectures import get_layers
 from ...tuning.closed_form import closed_form_count
 from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.spafit import SpafitConfig, apply_spafit
-from .answers import Option, answer_check, judge_choice, single_threaded
 from ...runs.overrides import is_int
-from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr, sample_inputs
+from .answers import answer_check, single_threaded
+from .models import check_values_kept, compare_names, sample_inputs, snapshot, trainable_names
+from .readings import Option, judge_choice
+from .tools import CheckFailed, as_number, learner_check, safe_repr
+from .values import pairs_of
 
 # ---------------------------------------------------------------- exercise 4.2
 
@@ -40,17 +43,16 @@ def _range_cases():
             ("bert-base-cased", base, 1_000_000, 2_000_000, 16, ("query", "key", "value"))]
 
 
-@learner_check
+@learner_check("every valid (N1, N2) with its count in range, ends included, on two models")
 def check_settings_in_range(search_fn):
-    """Exercise 4.2: `search_fn(config, low, high, r, targets)` lists every (N1, N2) whose count is in range."""
+    """Exercise 4.2: `search_fn(config, low, high, r, targets)` lists every (N1, N2) whose count is in range (in
+    any order: a set of pairs is a right answer too)."""
     for label, config, low, high, r, targets in _range_cases():
         expected = reference_settings_in_range(config, low, high, r, targets)
-        answer = search_fn(config, low, high, r, targets)
-        pairs = [as_list(pair) for pair in as_list(answer)] if isinstance(as_list(answer), list) else None
-        if pairs is None or not all(isinstance(p, list) and len(p) == 2 and all(is_int(v) for v in p) for p in pairs):
-            raise CheckFailed(f"{label}: a list of (N1, N2) pairs of integers (a NumPy array works too)",
-                              expected[:4], f"a {type(answer).__name__}: {safe_repr(answer)[:80]}")
-        got = sorted(tuple(int(v) for v in p) for p in pairs)
+        got = sorted(pairs_of(search_fn(config, low, high, r, targets), f"{label}: the settings in range"))
+        if len(set(got)) < len(got):
+            raise CheckFailed(f"{label}: each setting once", f"{len(expected)} settings",
+                              f"{len(got)} settings, {len(got) - len(set(got))} of them repeats")
         if got == expected:
             continue
         layers, extra, missing = config.num_hidden_layers, sorted(set(got) - set(expected)), sorted(
@@ -65,7 +67,6 @@ def check_settings_in_range(search_fn):
                           f"{len(expected)} settings",
                           f"{len(got)} settings" + (f"; extra {extra[:3]}" if extra else "")
                           + (f"; missing {missing[:3]}" if missing else ""), hint)
-    return "every valid (N1, N2) with its count in range, ends included, on two models"
 
 
 def _paper_settings():
@@ -131,28 +132,40 @@ def bottom_layers(model, k: int):
     return model
 
 
-def _prepared(layers: int, setting: str):
-    model = tiny_model("bert", num_layers=layers, hidden=16)
+def _prepared(layers: int, setting: str, family: str = "bert"):
+    model = tiny_model(family, num_layers=layers, hidden=16)
     if setting == "bitfit":
         return apply_spafit(model, SpafitConfig(0, layers))
     if setting == "spafit":
         return apply_spafit(model, SpafitConfig(2, 4))
+    if setting == "full":  # the embeddings train too: their output needs a gradient, yet it is not a layer
+        return model.requires_grad_(True)
     return bottom_layers(model, 1)
 
 
-@learner_check
+#: (layers, setting, family): every group of the stratifier, the bottom layer alone, full fine-tuning (where the
+#: embeddings' output carries a gradient) and a DistilBERT, whose layers have other names.
+BACKWARD_CASES = ((6, "bitfit", "bert"), (6, "spafit", "bert"), (6, "bottom 1", "bert"), (5, "spafit", "bert"),
+                  (3, "full", "bert"), (5, "spafit", "distilbert"))
+
+
+@learner_check("the backward pass's depth matches for BitFit, SPAFIT and the bottom layer alone")
 @single_threaded
 def check_backward_layers(count_fn):
     """Exercise 4.3: `count_fn(model, batch)` counts the layers the backward pass must run through."""
-    for layers, setting in ((6, "bitfit"), (6, "spafit"), (6, "bottom 1"), (5, "spafit")):
-        model = _prepared(layers, setting)
+    for layers, setting, family in BACKWARD_CASES:
+        model = _prepared(layers, setting, family)
         ids, mask = sample_inputs(model)
         batch = {"input_ids": ids, "attention_mask": mask}
         expected = reference_backward_layers(model, batch)
+        before, trains = snapshot(model), trainable_names(model)
         got = as_number(count_fn(model, batch))
+        label = f"{setting} on a tiny {layers}-layer {family}"
+        compare_names(f"{label}, after your function", trains, trainable_names(model))
+        check_values_kept(label, before, model, "counting changes nothing: run the model, read its hidden states")
         if not is_int(got):
-            raise CheckFailed(f"{setting} on a tiny {layers}-layer BERT", f"an int: {expected}",
-                              f"a {type(got).__name__}: {safe_repr(got)}", "count the layers: a whole number")
+            raise CheckFailed(label, f"an int: {expected}", f"a {type(got).__name__}: {safe_repr(got)}",
+                              "count the layers: a whole number")
         if got != expected:
             trained = sum(any(p.requires_grad for p in layer.parameters()) for layer in get_layers(model))
             hint = ("that counts the embeddings' output too: hidden_states[0] is not a layer" if got == expected + 1
@@ -160,8 +173,7 @@ def check_backward_layers(count_fn):
                          "frozen layers above the lowest trainable one" if got == trained
                     else "under torch.no_grad nothing requires a gradient: run the forward pass normally"
                     if got == 0 else None)
-            raise CheckFailed(f"{setting} on a tiny {layers}-layer BERT", expected, got, hint)
-    return "the backward pass's depth matches for BitFit, SPAFIT and the bottom layer alone"
+            raise CheckFailed(label, expected, got, hint)
 
 
 def _pattern(counts: dict, layers: int) -> str:

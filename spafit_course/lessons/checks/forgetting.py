@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..practice_runs import fitted_probe
-from .answers import Option, answer_check, check_paired, judge_choice, judge_decision, require
-from .tools import CheckFailed, as_list, learner_check, safe_repr
+from .answers import answer_check, check_paired, decision_reading, judge_decision
+from .readings import Option, Reading, judge_choice
+from .tools import CheckFailed, learner_check
+from .values import answers_of, number_of, pair_up, require
 
 # ---------------------------------------------------------------- exercise 6.1
 
@@ -32,25 +34,15 @@ def synthetic_questions(seed: int = 0, layers: int = 3, hidden: int = 6, classes
     return out
 
 
-@learner_check
+@learner_check("the lessons' probe, fitted on the training questions, answers each test question")
 def check_question_correct(correct_fn):
-    """Exercise 6.1: `correct_fn(features, layer)` gives the probe's 1/0 answer for every test question."""
+    """Exercise 6.1: `correct_fn(features, layer)` gives the probe's 1/0 answer for every test question (True and
+    False are answers too)."""
     features = synthetic_questions()
     top = len(features["train"]) - 1
     for layer in (top, 1):
         expected = reference_question_correct(features, layer)
-        answer = correct_fn(features, layer)
-        got = as_list(answer)
-        if not isinstance(got, list):
-            raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", f"{len(expected)} answers",
-                              f"a {type(answer).__name__}: {safe_repr(answer)[:80]}",
-                              "return the answers themselves (probe.predict(...) == labels), not their "
-                                         "mean: a paired comparison needs each question's answer")
-        try:
-            got = np.asarray(got, dtype=float).astype(int).ravel()
-        except (TypeError, ValueError):
-            raise CheckFailed(f"layer {layer}: one 1/0 answer per test question", "numbers 1 or 0",
-                              safe_repr(answer)[:80]) from None
+        got = answers_of(correct_fn(features, layer), f"layer {layer}")
         if got.shape != expected.shape or not np.array_equal(got, expected):
             neighbours = {k: reference_question_correct(features, k) for k in range(top + 1) if k != layer}
             other = next((k for k, v in neighbours.items() if got.shape == v.shape and np.array_equal(got, v)), None)
@@ -58,8 +50,7 @@ def check_question_correct(correct_fn):
                     if other is not None else "fit the lessons' probe (practice_runs.fitted_probe) on the training "
                     "questions' features of the layer and predict the test questions")
             raise CheckFailed(f"layer {layer}: the probe's answers", f"{int(expected.sum())} of {len(expected)} right",
-                              f"{int(got.sum())} of {got.size} right" if got.size else repr(got), hint)
-    return "the lessons' probe, fitted on the training questions, answers each test question"
+                              f"{int(got.sum())} of {got.size} right", hint)
 
 
 FORGETTING_OPTIONS = {
@@ -70,24 +61,32 @@ FORGETTING_OPTIONS = {
 }
 
 
-@answer_check
+FORGETTING = Reading("a loss of more than 5 points at the top layer", FORGETTING_OPTIONS,
+                     lambda before, after, change: "a" if change < -0.05 else "b",
+                     "the top layer's probe went from {before:.3f} to {after:.3f} ({change:+.3f})")
+
+
+@answer_check(reading=FORGETTING)
 def check_forgetting_prediction(prediction, after, before):
     """Exercise 6.1: whether the top layer's probe loses more than 5 points (the learner's answers decide)."""
-    after = np.asarray(require(after, "answers after"), dtype=float)
-    before = np.asarray(require(before, "answers before"), dtype=float)
-    change = float(after.mean() - before.mean())
-    right = "a" if change < -0.05 else "b"
-    return judge_choice("a loss of more than 5 points at the top layer", prediction, FORGETTING_OPTIONS, right,
-                        f"the top layer's probe went from {before.mean():.3f} to {after.mean():.3f} ({change:+.3f})")
+    after = answers_of(require(after, "answers after"), "the answers after fine-tuning")
+    before = answers_of(require(before, "answers before"), "the checkpoint's answers")
+    pair_up(after, before, "answers after and before fine-tuning", unit="question")
+    return FORGETTING.judge(prediction, before=round(before.mean(), 3), after=round(after.mean(), 3),
+                            change=round(after.mean() - before.mean(), 3))
 
 
-@answer_check
+QUESTIONS = decision_reading("the top layer's question types after fine-tuning", "the fine-tuned model",
+                             "the checkpoint", unit="questions")
+
+
+@answer_check(reading=QUESTIONS)
 def check_forgetting(after, before, difference, decision):
     """Exercise 6.1: the paired difference after - before over the test questions, and what its interval allows."""
     expected = check_paired("fine-tuned minus checkpoint, question by question", require(after, "answers after"),
-                            require(before, "answers before"), require(difference, "difference"))
-    return judge_decision("the top layer's question types after fine-tuning", decision, "the fine-tuned model",
-                          "the checkpoint", expected, unit="questions")
+                            require(before, "answers before"), require(difference, "difference"), kind="answers",
+                            unit="question")
+    return judge_decision(QUESTIONS, decision, expected)
 
 
 # ---------------------------------------------------------------- exercise 6.2
@@ -103,13 +102,18 @@ STRETCH_OPTIONS = {
 }
 
 
-@answer_check
+STRETCH = Reading("drift and probe after stretching the features", STRETCH_OPTIONS,
+                  lambda drift, change: "a" if drift < 0.05 else "b" if abs(change) <= 0.03 else "c",
+                  "measured drift {drift:.3f}, probe change {change:+.3f}")
+
+
+@answer_check(reading=STRETCH)
 def check_stretch(prediction, drift, probe_change):
     """Exercise 6.2: what an invertible stretch of the features does to drift and to the probe."""
-    drift, change = float(require(drift, "drift")), float(require(probe_change, "probe change"))
-    right = ("a" if drift < 0.05 else "b" if abs(change) <= 0.03 else "c")
-    return judge_choice("drift and probe after stretching the features", prediction, STRETCH_OPTIONS, right,
-                        f"measured drift {drift:.3f}, probe change {change:+.3f}")
+    drift = number_of(require(drift, "drift"), "the drift (1 - linear CKA)", 0.0, 1.0, slack=1e-9)
+    change = number_of(require(probe_change, "probe change"), "the probe's accuracy change", -1.0, 1.0,
+                       "a change of accuracy, after minus before: a fraction between -1 and 1")
+    return STRETCH.judge(prediction, drift=round(drift, 3), change=round(change, 3))
 
 
 CKA_OPTIONS = {

@@ -10,14 +10,16 @@ from __future__ import annotations
 import inspect
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
 from ...runs.models import tiny_model
 from ...tuning.lora import LoRALinear, inject_lora
 from .answers import single_threaded
-from .tools import (CheckFailed, adapters, check_gradients_reach, compare_names, compare_tensors, diagnose,
-                    learner_check, logits, sample_inputs, short, trainable_names)
+from .models import (adapters, check_gradients_reach, check_values_kept, compare_names, compare_tensors, diagnose,
+                     logits, sample_inputs, short, snapshot, trainable_names)
+from .tools import CheckFailed, learner_check
 
 # (in, out, r, alpha): scaling 2.0, then 1.5, so alpha // r or a missing scaling shows
 INIT_CASES = ((12, 10, 3, 6.0), (9, 14, 4, 6.0))
@@ -58,7 +60,8 @@ def _check_parameters(layer, base, r: int, label: str) -> None:
                   trainable_names(layer))
 
 
-@learner_check
+@learner_check("W frozen (bias kept), A random (r x in), B zero (out x r), scaling alpha / r, A and B follow W's "
+               "dtype/device")
 @single_threaded
 def check_lora_init(lora_class):
     """Exercise 2.1: `__init__` freezes W (not b), makes A (r x in, random) and B (out x r, zero), scaling alpha / r."""
@@ -73,6 +76,13 @@ def check_lora_init(lora_class):
         if layer.lora_A.abs().max().item() == 0:
             raise CheckFailed(f"{label}: A at initialisation", "A random (nonzero)", "A is all zeros",
                               "if A and B both start at zero, neither ever gets a gradient")
+        rank = int(torch.linalg.matrix_rank(layer.lora_A.detach().double()))
+        if rank < r:
+            raise CheckFailed(f"{label}: A at initialisation", f"A random: its {r} rows independent (rank {r})",
+                              f"rank {rank}" + (", every entry the same" if layer.lora_A.detach().unique().numel()
+                                                == 1 else ""),
+                              "a constant (or otherwise repeated) A gives every column of B the same gradient, so "
+                              "the update never grows past rank 1: draw A at random (nn.init.kaiming_uniform_)")
         scaling = getattr(layer, "scaling", None)
         if not isinstance(scaling, (int, float)) or not math.isclose(scaling, alpha / r):
             # later keys win on a tie: case 1 passes alpha // r, so 1.0 in case 2 means integer division
@@ -83,10 +93,9 @@ def check_lora_init(lora_class):
     for dtype, device in ((torch.float64, "cpu"), (torch.float32, "meta")):
         base = nn.Linear(6, 5, dtype=dtype, device=device)  # another dtype, another device: A and B follow W
         _check_parameters(lora_class(base, r=2, alpha=4.0), base, 2, f"a {dtype} Linear on {device}")
-    return "W frozen (bias kept), A random (r x in), B zero (out x r), scaling alpha / r, A and B follow W's dtype/device"
 
 
-@learner_check
+@learner_check("matches LoRALinear.forward for 2-D and 3-D inputs, in gradients, with dropout, and after merging")
 @single_threaded
 def check_lora_forward(lora_forward):
     """Exercise 2.2: `forward(self, x)` adds scaling * dropout(x) A^T B^T to the base output, nothing once merged."""
@@ -110,7 +119,6 @@ def check_lora_forward(lora_forward):
         layer.merge()
         compare_tensors("output after merge()", before, forward(layer, x),
                         "once merged, the update is inside W: adding it again counts it twice (check self.merged)")
-    return "matches LoRALinear.forward for 2-D and 3-D inputs, in gradients, with dropout, and after merging"
 
 
 def _check_forward_gradients(forward) -> None:
@@ -149,7 +157,7 @@ def _check_forward_dropout(forward) -> None:
                         "dropout applies to the update's input only: scaling * self.dropout(x) @ A.T @ B.T")
 
 
-@learner_check
+@learner_check("W gains (alpha / r) B A exactly once and stays frozen; A, B and the output are unchanged")
 @single_threaded
 def check_lora_merge(lora_merge):
     """Exercise 2.3: `merge(self)` adds scaling * B @ A to W once, sets `merged`, and keeps the output the same."""
@@ -167,7 +175,7 @@ def check_lora_merge(lora_merge):
                   "the update was subtracted": w0 - layer.scaling * update}
         compare_tensors("W after one merge (W + (alpha / r) B A)", expected, layer.base.weight,
                         diagnose(layer.base.weight, causes))
-    if layer.merged is not True:
+    if not (isinstance(layer.merged, (bool, np.bool_)) and layer.merged):  # a NumPy True is a right answer too
         raise CheckFailed("self.merged after merge()", True, layer.merged,
                           "without the flag, forward adds the update a second time")
     if layer.base.weight.requires_grad:
@@ -180,7 +188,6 @@ def check_lora_merge(lora_merge):
         merge(layer)
     compare_tensors("W after merging twice (the second call must change nothing)", expected, layer.base.weight,
                     "check self.merged before adding the update")
-    return "W gains (alpha / r) B A exactly once and stays frozen; A, B and the output are unchanged"
 
 
 LORA_LAYER_CHECKS = (check_lora_init, check_lora_forward, check_lora_merge)
@@ -218,14 +225,15 @@ INJECT_CASES = [("bert", [1, 3], ("query", "value"), 2, 4.0), ("bert", [0], ("ke
                 ("distilbert", [2], ("value", "attention_output", "ffn_in"), 4, 6.0)]
 
 
-@learner_check
+@learner_check("wraps the same modules as inject_lora, with the right r and alpha; flags, output and gradients "
+               "right")
 @single_threaded
 def check_inject_lora(inject_fn):
     """Exercise 2.4: `inject_fn(model, layers, targets, r, alpha)` wraps what `inject_lora` wraps (0-based layers)."""
     for family, layers, targets, r, alpha in INJECT_CASES:
         label = f"{family}, layers={layers}, targets={targets}, r={r}, alpha={alpha:g}"
         model = tiny_model(family, num_layers=4, hidden=16)
-        weights = {name: p.detach().clone() for name, p in model.named_parameters()}
+        weights = snapshot(model)
         ids, mask = sample_inputs(model)
         before = logits(model, ids, mask)
         inject_fn(model, list(layers), targets, r, alpha)
@@ -244,8 +252,9 @@ def check_inject_lora(inject_fn):
                 raise CheckFailed(f"{label}: {path}.base", "the layer's own Linear, weights unchanged",
                                   "a different Linear", "wrap the existing module: LoRALinear(old_module, ...)")
         compare_names(label, trainable_names(reference), trainable_names(model))
+        check_values_kept(label, weights, model, "injecting LoRA wraps modules and adds A and B: every weight and "
+                                                 "bias already there keeps its value")
         compare_tensors(f"{label}: logits right after injecting", before, logits(model, ids, mask),
                         "B must start at zero, so injecting LoRA changes nothing until training")
         check_gradients_reach(label, model, ids, mask)
-    return "wraps the same modules as inject_lora, with the right r and alpha; flags, output and gradients right"
 

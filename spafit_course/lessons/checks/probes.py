@@ -10,11 +10,13 @@ from torch import nn
 from ...runs.models import tiny_model
 from ...runs.probes import probe_accuracy
 from ..practice import boundaries_from_curve, draw
-from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, require,
-                      single_threaded)
+from ...runs.overrides import is_int, is_number
+from .answers import answer_check, check_paired, decision_reading, judge_decision, single_threaded
+from .models import compare_tensors, diagnose, sample_inputs
+from .readings import Option, Reading, Statement, judge_choice
 from .setup import synthetic_pool
-from ...runs.overrides import is_number
-from .tools import CheckFailed, as_list, compare_tensors, diagnose, learner_check, safe_repr, sample_inputs
+from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
+from .values import pairs_of, require, shown
 
 
 def reference_layer_features(model: nn.Module, input_ids, attention_mask) -> torch.Tensor:
@@ -28,7 +30,7 @@ def reference_layer_features(model: nn.Module, input_ids, attention_mask) -> tor
     return torch.stack([(h * mask).sum(1) / mask.sum(1) for h in hidden])
 
 
-@learner_check
+@learner_check("shape (L + 1, batch, hidden), padding left out of the mean")
 @single_threaded
 def check_layer_features(features_fn):
     """Exercise 3.1: `features_fn(model, input_ids, attention_mask)` mean-pools every layer over real tokens."""
@@ -47,7 +49,6 @@ def check_layer_features(features_fn):
                   "the embeddings' row is missing: hidden_states has L + 1 entries": expected[1:]}
         compare_tensors(f"features of a {layers}-layer {family}, batch of {batch} with padding (embeddings + "
                         f"{layers} layers)", expected, got, diagnose(got, causes))
-    return "shape (L + 1, batch, hidden), padding left out of the mean"
 
 
 def reference_probe_curve(pool: dict, train_rows) -> list[float]:
@@ -67,7 +68,7 @@ def _plain_curve(pool, rows):
                   .score(test["mean"][k], test["labels"])) for k in range(len(train["mean"]))]
 
 
-@learner_check
+@learner_check("the lessons' probe per layer, fitted on the sample's rows, scored on the held-out rows")
 def check_probe_curve(curve_fn):
     """Exercise 3.2: `curve_fn(pool, train_rows)` gives one held-out probe accuracy per layer (embeddings first)."""
     pool = synthetic_pool(seed=1, sizes=(150, 0, 80))
@@ -100,16 +101,19 @@ def check_probe_curve(curve_fn):
         hint = next((cause for values, cause in causes if np.allclose(got_list, values, atol=1e-9)), None)
         raise CheckFailed(f"{label}: held-out accuracy per layer", [round(v, 3) for v in expected],
                           [round(v, 3) for v in got_list], hint)
-    return "the lessons' probe per layer, fitted on the sample's rows, scored on the held-out rows"
 
 
-@answer_check
+DEPTH = decision_reading("the claim 'the top layer reads sentiment better than the embeddings'", "the top layer",
+                         "the embeddings", unit="samples")
+
+
+@answer_check(reading=DEPTH)
 def check_depth_claim(top_scores, embedding_scores, difference, decision):
     """Exercise 3.2: the paired difference top layer - embeddings over samples, and what its interval allows."""
     expected = check_paired("top layer minus embeddings", require(top_scores, "top-layer scores"),
-                            require(embedding_scores, "embedding scores"), require(difference, "difference"))
-    return judge_decision("the claim 'the top layer reads sentiment better than the embeddings'", decision,
-                          "the top layer", "the embeddings", expected, unit="samples")
+                            require(embedding_scores, "embedding scores"), require(difference, "difference"),
+                            unit="sample")
+    return judge_decision(DEPTH, decision, expected)
 
 
 # ---------------------------------------------------------------- exercise 3.3
@@ -122,35 +126,63 @@ FLIP_OPTIONS = {
 }
 
 
-def distinct_band(boundaries) -> str:
-    count = len(set(map(tuple, boundaries)))
+def distinct_band(count: int, pairs=None) -> str:
+    """The option for `count` distinct (N1, N2) over the samples."""
     return "a" if count == 1 else "b" if count <= 3 else "c"
 
 
-@answer_check
+FLIP_COUNT = Reading("how many different boundaries the samples give", FLIP_OPTIONS, distinct_band,
+                     "your samples gave {count:d} different pairs: {pairs}")
+
+
+@answer_check(reading=FLIP_COUNT)
 def check_flip_prediction(prediction, boundaries):
     """Exercise 3.3: how many different (N1, N2) the rule picks over the samples (the learner's table decides)."""
-    boundaries = [tuple(b) for b in require(boundaries, "boundaries")]
-    return judge_choice("how many different boundaries the samples give", prediction, FLIP_OPTIONS,
-                        distinct_band(boundaries), f"your samples gave {len(set(boundaries))} different pairs: "
-                                                   f"{sorted(set(boundaries))}")
+    boundaries = pairs_of(require(boundaries, "boundaries"), "the boundaries, one (N1, N2) per sample",
+                          "the rule's (N1, N2) for each sample, as the table above lists them")
+    if any(not 0 <= n1 <= n2 for n1, n2 in boundaries) or len(boundaries) < 2:
+        raise CheckFailed("the boundaries: one (N1, N2) with 0 <= N1 <= N2 per sample, two samples or more",
+                          "pairs like (1, 3), one per sample", boundaries[:4],
+                          "the rule's boundaries satisfy 0 <= N1 <= N2")
+    distinct = sorted(set(boundaries))
+    return FLIP_COUNT.judge(prediction, count=len(distinct), pairs=distinct)
 
 
-@answer_check
+def _differ(seed_a, first, seed_b, second) -> None:
+    if first == second:
+        raise CheckFailed(f"the rule's boundaries on seeds {seed_a} and {seed_b}", "two different (N1, N2)",
+                          f"{first} on both", "pick two rows of the table whose (N1, N2) differ (same train_size "
+                                              "as the table)")
+
+
+FLIP = Statement("seed {seed_a:d} gives (N1, N2) = {first}, seed {seed_b:d} gives {second}: same model, same snippet "
+                 "pool, another sample", _differ)
+
+
+def _pool_rows(pool) -> int:
+    """How many training rows a snippet pool holds, once it is seen to be one (practice.snippet_pool's dict)."""
+    parts = pool if isinstance(pool, dict) else {}
+    if not all(isinstance(parts.get(split), dict) and {"mean", "labels"} <= set(parts[split])
+               for split in ("train", "test")):
+        raise CheckFailed("the pool", "practice.snippet_pool(profile): a dict with 'train' and 'test' parts",
+                          shown(pool), "pass the pool the table above was made from")
+    return len(parts["train"]["labels"])
+
+
+@answer_check(reading=FLIP)
 def check_flip(pool, train_size, seeds):
     """Exercise 3.3: two seeds whose samples make the rule pick different boundaries, verified by a rerun."""
-    pool = require(pool, "pool")
-    if not isinstance(seeds, (tuple, list)) or len(seeds) != 2 or seeds[0] == seeds[1]:
-        raise CheckFailed("two different seeds", "(seed_a, seed_b)", safe_repr(seeds),
+    n = _pool_rows(require(pool, "pool"))
+    size = as_number(train_size)
+    if not is_int(size) or not 2 <= size <= n:
+        raise CheckFailed("the sample size", f"a whole number from 2 to {n}, as in the table", shown(train_size))
+    found = as_list(sorted(seeds, key=repr) if isinstance(seeds, (set, frozenset)) else seeds)
+    found = [as_number(s) for s in found] if isinstance(found, list) else None
+    if found is None or len(found) != 2 or not all(is_int(s) for s in found) or found[0] == found[1]:
+        raise CheckFailed("two different seeds", "(seed_a, seed_b), two whole numbers", shown(seeds),
                           "name two seeds from the table above whose (N1, N2) differ")
-    n = len(pool["train"]["labels"])
-    found = [boundaries_from_curve(reference_probe_curve(pool, draw(n, train_size, int(s)))) for s in seeds]
-    if found[0] == found[1]:
-        raise CheckFailed(f"the rule's boundaries on seeds {seeds[0]} and {seeds[1]} ({train_size} rows each)",
-                          "two different (N1, N2)", f"{found[0]} on both",
-                          "pick two rows of the table whose (N1, N2) differ (same train_size as the table)")
-    return (f"seed {seeds[0]} gives (N1, N2) = {found[0]}, seed {seeds[1]} gives {found[1]}: same model, same "
-            "snippet pool, another sample")
+    first, second = (boundaries_from_curve(reference_probe_curve(pool, draw(n, int(size), int(s)))) for s in found)
+    return FLIP.judge(None, seed_a=int(found[0]), first=first, seed_b=int(found[1]), second=second)
 
 
 READ_FLIP_OPTIONS = {

@@ -9,9 +9,11 @@ import torch
 
 from ...tuning.lora import LoRALinear
 from ..practice import fit_update, low_rank_update
-from .answers import Option, answer_check, judge_choice, require, single_threaded
-from ...runs.overrides import is_number
+from ...runs.overrides import is_int, is_number
+from .answers import answer_check, single_threaded
+from .readings import Option, Reading
 from .tools import CheckFailed, as_number, learner_check, safe_repr
+from .values import number_of, require, shown
 
 # ---------------------------------------------------------------- exercise 2.2
 
@@ -23,7 +25,7 @@ def reference_best_error(delta: torch.Tensor, r: int) -> float:
     return float(s[r:].square().sum().sqrt() / s.square().sum().sqrt())
 
 
-@learner_check
+@learner_check("the best rank-r error matches the singular values' bound on four updates")
 @single_threaded
 def check_best_error(best_fn):
     """Exercise 2.2: `best_fn(delta, r)` is the relative error of the best rank-r approximation of delta."""
@@ -48,7 +50,6 @@ def check_best_error(best_fn):
             hint = next((cause for v, cause in causes.items() if abs(value - v) <= 1e-4), None)
             raise CheckFailed(f"a {rows} x {cols} update of rank {rank}, r = {r}", f"{expected:.4f}",
                               f"{value:.4f}", hint)
-    return "the best rank-r error matches the singular values' bound on four updates"
 
 
 RANK_OPTIONS = {
@@ -63,14 +64,29 @@ RANK_OPTIONS = {
 }
 
 
-@answer_check
+def errors_by_rank(errors, at_least: int = 2) -> dict[int, float]:
+    """{rank: fitted error}: whole ranks of at least 1, each error a finite number of at least 0; or a FAIL."""
+    errors = require(errors, "fitted errors")
+    if not isinstance(errors, dict) or len(errors) < at_least or not all(
+            is_int(as_number(r)) and as_number(r) >= 1 for r in errors):
+        raise CheckFailed("the fitted errors", "a dict {rank: error}, as fit_update filled it" + (
+            f", over {at_least} ranks or more" if at_least > 1 else ""), shown(errors))
+    return {int(as_number(r)): number_of(e, f"the fitted error at r = {r}", low=0.0) for r, e in errors.items()}
+
+
+def _ranks_that_fit(tried, fitted) -> str:
+    return "d" if not fitted else "c" if fitted == tried else "a" if fitted == [8] else "b"
+
+
+RANK = Reading("ranks that fit a rank-4 update", RANK_OPTIONS, _ranks_that_fit,
+               "of the ranks {tried}, these fit (error under 0.02): {fitted}")
+
+
+@answer_check(reading=RANK)
 def check_rank_prediction(prediction, errors):
     """Exercise 2.2: which ranks fit a rank-4 update (the learner's fitted errors decide)."""
-    errors = require(errors, "fitted errors")
-    fitted = sorted(r for r, e in errors.items() if e < 0.02)
-    right = "d" if not fitted else "c" if fitted == sorted(errors) else "a" if fitted == [8] else "b"
-    return judge_choice("ranks that fit a rank-4 update", prediction, RANK_OPTIONS, right,
-                        f"the ranks that fit (error under 0.02): {fitted or 'none'}")
+    errors = errors_by_rank(errors)
+    return RANK.judge(prediction, tried=sorted(errors), fitted=sorted(r for r, e in errors.items() if e < 0.02))
 
 
 LIMIT_OPTIONS = {
@@ -82,16 +98,26 @@ LIMIT_OPTIONS = {
 }
 
 
-@answer_check
+LIMIT = Reading("what limits LoRA at rank 2", LIMIT_OPTIONS,
+                lambda fitted, bound: "a" if abs(fitted - bound) <= 0.02 else "b",
+                "fitted {fitted:.3f}, best any rank-2 update can do {bound:.3f}")
+
+
+@answer_check(reading=LIMIT)
 def check_rank_reading(reading, delta, errors):
     """Exercise 2.2: what limits the rank-2 LoRA (its fitted error against the best rank-2 error)."""
-    errors = require(errors, "fitted errors")
+    errors = errors_by_rank(errors, at_least=1)
     if 2 not in errors:
         raise CheckFailed("the fitted error at r = 2", "an entry for r = 2", sorted(errors))
-    bound = reference_best_error(require(delta, "delta"), 2)
-    right = "a" if abs(errors[2] - bound) <= 0.02 else "b"
-    return judge_choice("what limits LoRA at rank 2", reading, LIMIT_OPTIONS, right,
-                        f"fitted {errors[2]:.3f}, best any rank-2 update can do {bound:.3f}")
+    delta = require(delta, "delta")
+    if not isinstance(delta, torch.Tensor) or delta.ndim != 2:
+        raise CheckFailed("delta", "the update the LoRAs were fitted to (a 2-D tensor)", shown(delta))
+    below = [r for r, e in errors.items() if e < reference_best_error(delta, r) - 0.005]
+    if below:
+        raise CheckFailed("each fitted error against the best any update of its rank can do (the singular values' "
+                          "bound)", "no error below its bound", f"below it at r = {below}",
+                          "no rank-r update beats the bound: were these errors fitted to this delta?")
+    return LIMIT.judge(reading, fitted=round(errors[2], 3), bound=round(reference_best_error(delta, 2), 3))
 
 
 # ---------------------------------------------------------------- exercise 2.3
@@ -139,25 +165,38 @@ ALPHA_OPTIONS = {
 }
 
 
-@answer_check
+def _field(convention: str, r: int) -> str:
+    return f"{'fixed' if convention == 'fixed' else 'two_r'}_{r}"
+
+
+def _alpha_pattern(**errors) -> str:
+    by_key = {(c, r): errors[_field(c, r)] for c in ("fixed", "2r") for r in ALPHA_SETTINGS["ranks"]}
+    pattern = (faster(by_key, "fixed"), faster(by_key, "2r"))
+    return {("close", "much faster"): "a", ("much faster", "much faster"): "b", ("close", "close"): "c"}.get(
+        pattern, "d")
+
+
+ALPHA = Reading("rank 32 against rank 8 under the two conventions", ALPHA_OPTIONS, _alpha_pattern,
+                f"errors after {ALPHA_SETTINGS['steps']} steps: " + ", ".join(
+                    f"alpha {c} r = {r}: {{{_field(c, r)}:.3f}}" for c in ("fixed", "2r")
+                    for r in ALPHA_SETTINGS["ranks"]))
+
+
+@answer_check(reading=ALPHA)
 @single_threaded
 def check_alpha_prediction(prediction, errors):
     """Exercise 2.3: the measured errors (against a rerun at the notebook's settings) and the predicted pattern."""
     errors = require(errors, "fitted errors")
     expected = reference_alpha_errors()
-    missing = sorted(set(expected) - set(errors))
-    if missing:
-        raise CheckFailed("one error per convention and rank", sorted(expected), sorted(errors),
+    if not isinstance(errors, dict) or set(expected) - set(errors):
+        raise CheckFailed("one error per convention and rank", sorted(expected),
+                          sorted(errors, key=str) if isinstance(errors, dict) else shown(errors),
                           "fill errors[(convention, r)] for convention in ('fixed', '2r') and r in (8, 32)")
-    off = [k for k in expected if abs(float(errors[k]) - expected[k]) > 1e-3]
+    got = {k: number_of(errors[k], f"the error at {k}", low=0.0) for k in expected}
+    off = [k for k in expected if abs(got[k] - expected[k]) > 1e-3]
     if off:
         raise CheckFailed(f"fitted errors at the notebook's settings ({ALPHA_SETTINGS})",
-                          {k: round(expected[k], 4) for k in off}, {k: round(float(errors[k]), 4) for k in off},
+                          {k: round(expected[k], 4) for k in off}, {k: round(got[k], 4) for k in off},
                           "use alpha_for(convention, r) and the settings given; a different alpha, step count or "
                           "learning rate gives other numbers")
-    pattern = (faster(expected, "fixed"), faster(expected, "2r"))
-    right = {("close", "much faster"): "a", ("much faster", "much faster"): "b", ("close", "close"): "c"}.get(
-        pattern, "d")
-    measured = ", ".join(f"alpha {c} r = {r}: {expected[(c, r)]:.3f}" for c, r in expected)
-    return judge_choice("rank 32 against rank 8 under the two conventions", prediction, ALPHA_OPTIONS, right,
-                        f"errors after {ALPHA_SETTINGS['steps']} steps: {measured}")
+    return ALPHA.judge(prediction, **{_field(c, r): round(e, 3) for (c, r), e in expected.items()})

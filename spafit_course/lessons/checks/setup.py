@@ -9,10 +9,11 @@ from torch import nn
 from ...runs.models import meta_model, tiny_model
 from ...runs.probes import probe_accuracy
 from ..practice import draw
-from .answers import (Option, answer_check, check_paired, judge_choice, judge_decision, require, scores_of,
-                      single_threaded)
 from ...runs.overrides import is_number
+from .answers import answer_check, check_paired, decision_reading, judge_decision, single_threaded
+from .readings import Option, Reading, judge_choice
 from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
+from .values import accuracies_of, require
 
 # ---------------------------------------------------------------- exercise 0.1
 
@@ -23,7 +24,7 @@ def reference_embedding_share(model: nn.Module) -> float:
     return sum(p.numel() for name, p in model.named_parameters() if "embeddings" in name) / total
 
 
-@learner_check
+@learner_check("the embeddings' share matches on tiny BERT, RoBERTa and DistilBERT models")
 @single_threaded
 def check_embedding_share(share_fn):
     """Exercise 0.1: `share_fn(model)` is the share (0 to 1) of the model's parameters in its embeddings."""
@@ -44,7 +45,6 @@ def check_embedding_share(share_fn):
             hint = next((cause for v, cause in causes.items() if abs(float(got) - v) < 1e-6), None)
             raise CheckFailed(f"embeddings' share of a tiny {family} ({layers} layers, hidden {hidden})",
                               f"{expected:.4f}", f"{float(got):.4f}", hint)
-    return "the embeddings' share matches on tiny BERT, RoBERTa and DistilBERT models"
 
 
 EMBEDDING_OPTIONS = {
@@ -110,7 +110,7 @@ def synthetic_pool(seed: int = 0, layers: int = 3, hidden: int = 6, sizes=(120, 
     return pool
 
 
-@learner_check
+@learner_check("each seed draws its own training rows; every seed is scored on the same test rows")
 def check_head_scores(scores_fn):
     """Exercise 0.2: `scores_fn(pool, seeds, train_size, readout)` gives the head-only control's test accuracy
     on every seed's own training sample, all scored on the same test rows."""
@@ -134,7 +134,6 @@ def check_head_scores(scores_fn):
                     "the pool's test rows; read the top layer's features for the readout asked")
             raise CheckFailed(f"{readout} readout, {size} training rows, seeds {list(seeds)}",
                               [round(v, 4) for v in expected], [round(float(v), 4) for v in got], hint)
-    return "each seed draws its own training rows; every seed is scored on the same test rows"
 
 
 SPREAD_OPTIONS = {
@@ -146,28 +145,33 @@ SPREAD_OPTIONS = {
 }
 
 
-def spread_band(scores) -> str:
-    spread = 100 * (max(scores) - min(scores))
+def spread_band(spread: float) -> str:
+    """The option for a spread of `spread` points, best seed to worst."""
     return "a" if spread < 1 else "b" if spread < 5 else "c" if spread <= 15 else "d"
 
 
-@answer_check
+SPREAD = Reading("how far apart the seeds land", SPREAD_OPTIONS, spread_band,
+                 measured="your seeds spread over {spread:.1f} points, best to worst",
+                 passed="your seeds span {spread:.1f} points: one seed's score is one draw, so a difference between "
+                        "two methods on one seed can be this large by chance alone")
+
+
+@answer_check(reading=SPREAD)
 def check_spread_prediction(prediction, scores):
     """Exercise 0.2: the predicted distance between the best and the worst seed, against the measured one."""
-    scores = scores_of(require(scores, "scores"), "your scores")
-    spread = 100 * (max(scores) - min(scores))
-    judge_choice("how far apart the seeds land", prediction, SPREAD_OPTIONS, spread_band(scores),
-                 f"your seeds spread over {spread:.1f} points, best to worst")
-    return (f"your seeds span {spread:.1f} points: one seed's score is one draw, so a difference between two "
-            "methods on one seed can be this large by chance alone")
+    scores = accuracies_of(require(scores, "scores"), "your scores")
+    return SPREAD.judge(prediction, spread=round(100 * (max(scores) - min(scores)), 1))
 
 
-@answer_check
+READOUT = decision_reading("the claim 'the mean of the tokens beats [CLS]'", "the mean readout",
+                           "the [CLS] readout")
+
+
+@answer_check(reading=READOUT)
 def check_readout_claim(mean_scores, cls_scores, difference, decision):
     """Exercise 0.3: the paired difference mean - [CLS] over the learner's seeds, and what its interval allows."""
     require(mean_scores, "mean-readout scores")
     require(cls_scores, "[CLS]-readout scores")
     expected = check_paired("mean readout minus [CLS] readout", mean_scores, cls_scores, require(difference,
                                                                                                   "difference"))
-    return judge_decision("the claim 'the mean of the tokens beats [CLS]'", decision, "the mean readout",
-                          "the [CLS] readout", expected)
+    return judge_decision(READOUT, decision, expected)

@@ -1,9 +1,10 @@
 """The machinery behind the practice notebooks' checks (`spafit_course.lessons.checks`, lessons 01-04).
 
 A check is written as a function that raises `CheckFailed` at the first property the learner's answer gets
-wrong and returns a one-line summary otherwise; `@learner_check` turns it into what a notebook calls: it prints
-PASS or FAIL and returns nothing, so a check cell shows the verdict once. Tests and later cells read the verdict
-with `passes` or `captured`.
+wrong; `@learner_check(summary)` turns it into what a notebook calls: it prints PASS with the summary or FAIL and
+returns nothing, so a check cell shows the verdict once. Tests and later cells read the verdict with `passes` or
+`captured`. A FAIL says "your code raised" only when the learner's own code raised; an answer the check cannot
+read is a FAIL that says so.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import os
 import re
+import sysconfig
 import textwrap
+from pathlib import Path
 
 import torch
-from torch import nn
 
 from .state import notebook_state_kept
 
@@ -61,14 +64,35 @@ def shown_pair(expected, got) -> tuple[str, str]:
     return expected_text, got_text
 
 
+def error_text(error: BaseException) -> str:
+    """"Kind: message" of an error, whatever its message does when printed."""
+    return f"{type(error).__name__}: {printable(error) or '(no message)'}"
+
+
 def raised_text(error: BaseException) -> str:
-    """What the learner's code raised, in one line, whatever its message does when printed."""
-    kind = type(error).__name__
+    """What the learner's code raised, in one line."""
     if isinstance(error, SystemExit):
         return (f"called sys.exit({printable(error.code)}), which would stop the notebook; return a value "
                 "instead")
-    message = printable(error) or "(no message)"
-    return f"raised {kind}: {message}"
+    return f"raised {error_text(error)}"
+
+
+#: Where code that is not the learner's lives: this package, the standard library and installed packages.
+NOT_LEARNERS = tuple({os.path.join(Path(__file__).resolve().parents[2], "")} | {
+    os.path.join(Path(p).resolve(), "") for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    if (p := sysconfig.get_paths().get(key))})
+
+
+def learner_raised(error: BaseException) -> bool:
+    """Whether the learner's own code is on the error's way: a frame of a file outside this package and the
+    installed libraries (a notebook cell, a learner's module), however deep in library code the error rose."""
+    trace = error.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if not filename.startswith("<frozen") and not str(Path(filename).resolve()).startswith(NOT_LEARNERS):
+            return True
+        trace = trace.tb_next
+    return False
 
 
 def verdict(name: str, body, learner) -> tuple[bool, str]:
@@ -88,7 +112,10 @@ def verdict(name: str, body, learner) -> tuple[bool, str]:
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # the learner's code raised or exited: report it, keep running
-        return False, wrap(f"FAIL {name}: your code {raised_text(error)}")
+        if learner_raised(error) or isinstance(error, SystemExit):
+            return False, wrap(f"FAIL {name}: your code {raised_text(error)}")
+        return False, wrap(f"FAIL {name}: the check could not use what it was given ({error_text(error)}); "
+                           "pass what the exercise asks for, of the kind its text names")
     return True, wrap(f"PASS {name}: {summary}")
 
 
@@ -108,22 +135,30 @@ def wrap(text: str, width: int = WIDTH) -> str:
     return "\n".join(lines)
 
 
-def learner_check(body):
-    """Make `body(learner) -> summary` a notebook check: `check(learner)` prints PASS/FAIL, returns None.
+def learner_check(summary: str):
+    """Make `body(learner)` a notebook check that prints `summary` when it passes: `check(learner)` prints
+    PASS/FAIL and returns None; `verbose=False` prints nothing (kept for notebooks written before);
+    `check.verdict(learner)` gives (passed, text) without printing. `check.summary` is the PASS line's text, so a
+    stored verdict can be compared with what the check prints today without running it."""
 
-    `verbose=False` prints nothing (kept for notebooks written before); `check.verdict(learner)` gives
-    (passed, text) without printing.
-    """
-    name = body.__name__
+    def make(body):
+        name = body.__name__
 
-    @functools.wraps(body)
-    def check(learner, verbose: bool = True) -> None:
-        passed, text = check.verdict(learner)
-        if verbose:
-            print(text)
+        def run(learner):
+            body(learner)
+            return summary
 
-    check.verdict = lambda learner: verdict(name, body, learner)
-    return check
+        @functools.wraps(body)
+        def check(learner, verbose: bool = True) -> None:
+            passed, text = check.verdict(learner)
+            if verbose:
+                print(text)
+
+        check.verdict = lambda learner: verdict(name, run, learner)
+        check.summary = summary
+        return check
+
+    return make
 
 
 def passes(check, learner) -> bool:
@@ -159,105 +194,6 @@ def as_number(got):
     if isinstance(got, (np.generic, np.ndarray, torch.Tensor)) and getattr(got, "ndim", 1) == 0:
         return got.item()
     return got
-
-
-def short(items, limit: int = 4) -> str:
-    items = sorted(items)
-    shown = ", ".join(items[:limit])
-    return f"[{shown}{', ...' if len(items) > limit else ''}] ({len(items)} in all)" if items else "[]"
-
-
-def trainable_names(model: nn.Module) -> set[str]:
-    """Names of the parameters that will train."""
-    return {name for name, p in model.named_parameters() if p.requires_grad}
-
-
-def compare_names(label: str, expected: set[str], got: set[str]) -> None:
-    """Fail naming the parameters that train but should not, and those that should but do not."""
-    if expected == got:
-        return
-    extra, missing = got - expected, expected - got
-    detail = ([f"should be frozen: {short(extra)}"] if extra else []) + ([f"should train: {short(missing)}"]
-                                                                        if missing else [])
-    raise CheckFailed(f"{label}: the trainable parameters differ ({'; '.join(detail)})",
-                      f"{len(expected)} trainable tensors", f"{len(got)} trainable tensors", names_hint(extra, missing))
-
-
-def names_hint(extra: set[str], missing: set[str]) -> str | None:
-    """The usual reason behind a difference in trainable parameters, when one stands out."""
-    if any(n.endswith("base.weight") for n in extra):
-        return "a LoRA-wrapped base weight trains: W must stay frozen, only A and B (and biases) learn"
-    if any(n.endswith("base.bias") for n in missing):
-        return "a wrapped layer's bias was frozen: LoRA freezes W only, the bias keeps its own setting"
-    if any("pooler" in n for n in extra | missing):
-        return "the pooler trains only when train_pooler says so (unfreeze_head(model, train_pooler))"
-    if missing and all("classifier" in n or "pre_classifier" in n for n in missing):
-        return "the classifier always trains (unfreeze_head)"
-    if any("lora_" in n for n in extra | missing):
-        return "LoRA sits in the wrong layers or on the wrong matrices"
-    if any("LayerNorm" in n or "layer_norm" in n for n in extra | missing):
-        return "LayerNorm: only its bias counts, and only for bias_terms='all'"
-    if any(n.endswith("weight") for n in extra):
-        return "a weight matrix trains where only biases should"
-    return None
-
-
-def compare_tensors(what: str, expected: torch.Tensor, got, hint: str | None = None) -> None:
-    """Fail unless `got` is a tensor of the expected shape and values (to float tolerance)."""
-    if not isinstance(got, torch.Tensor):
-        raise CheckFailed(what, f"a tensor of shape {tuple(expected.shape)}", type(got).__name__)
-    if got.shape != expected.shape:
-        raise CheckFailed(what, f"shape {tuple(expected.shape)}", f"shape {tuple(got.shape)}")
-    got = got.detach().to(expected.dtype)
-    if not torch.allclose(got, expected.detach(), atol=1e-5, rtol=1e-4):
-        err = (got - expected).abs().max().item()
-        raise CheckFailed(f"{what}: values differ (max error {err:.3g})", preview(expected), preview(got), hint)
-
-
-def diagnose(got, candidates: dict) -> str | None:
-    """The description of the first candidate tensor that `got` equals: a named, likely mistake."""
-    if not isinstance(got, torch.Tensor):
-        return None
-    for cause, tensor in candidates.items():
-        if got.shape == tensor.shape and torch.allclose(got.detach().to(tensor.dtype), tensor, atol=1e-5, rtol=1e-4):
-            return cause
-    return None
-
-
-def preview(t: torch.Tensor) -> str:
-    values = ", ".join(f"{v:.4f}" for v in t.detach().flatten()[:4].tolist())
-    return f"[{values}, ...]"
-
-
-def adapters(model: nn.Module) -> dict[str, nn.Module]:
-    """Every LoRA-wrapped module by path: anything with lora_A and lora_B (the package's class or the learner's)."""
-    return {name: m for name, m in model.named_modules() if hasattr(m, "lora_A") and hasattr(m, "lora_B")}
-
-
-def sample_inputs(model: nn.Module, batch: int = 2, length: int = 7):
-    ids = torch.randint(5, model.config.vocab_size, (batch, length))
-    mask = torch.ones_like(ids)
-    mask[0, length - 2:] = 0  # one padded sequence, so masking mistakes show
-    return ids, mask
-
-
-def logits(model, ids, mask):
-    with torch.no_grad():
-        return model(input_ids=ids, attention_mask=mask).logits
-
-
-def check_gradients_reach(label: str, model: nn.Module, ids, mask) -> None:
-    """Backpropagate once: every trainable parameter gets a gradient, and every LoRA B a nonzero one."""
-    model.zero_grad(set_to_none=True)
-    model(input_ids=ids, attention_mask=mask).logits.square().sum().backward()
-    none = sorted(n for n, p in model.named_parameters() if p.requires_grad and p.grad is None)
-    if none:
-        raise CheckFailed(f"{label}: parameters marked trainable get no gradient", "a gradient for each",
-                          f"none for {short(none)}", "the forward pass bypasses them (detached, or not in the path)")
-    dead = sorted(n for n, m in adapters(model).items() if m.lora_B.grad is None or not m.lora_B.grad.any())
-    if dead:
-        raise CheckFailed(f"{label}: LoRA B gets no gradient", "a nonzero gradient on every B", f"zero on {short(dead)}",
-                          "the wrapped layer's update is not part of the forward pass")
 
 
 def use_or_reference(learner, reference, check):
