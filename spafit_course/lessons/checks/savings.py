@@ -15,8 +15,10 @@ from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.params import count_parameters
 from ...tuning.spafit import SpafitConfig, apply_spafit
 from ..peft_costs import setting_costs
-from .answers import Option, answer_check, judge_choice, single_threaded
-from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr, sample_inputs
+from .answers import answer_check, single_threaded
+from .models import sample_inputs
+from .readings import Option, judge_choice
+from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
 
 MB, DECIMAL_MB = 2 ** 20, 10 ** 6
 
@@ -47,7 +49,7 @@ def measured_adam_state(model) -> int:
     return measure_step(model.train(), batch, optimizer)["optimizer_state"]
 
 
-@learner_check
+@learner_check("two moments per trainable value, at its element size, as measured after a step, on four settings")
 @single_threaded
 def check_adam_state(state_fn):
     """Exercise 7.1: `state_fn(model)` predicts AdamW's state in bytes from the model's trainable parameters."""
@@ -74,7 +76,6 @@ def check_adam_state(state_fn):
                 "that counts frozen parameters too: AdamW only keeps state for what it updates"
                 if near(every) else None)
         raise CheckFailed(label, f"{expected:,} bytes (measured after one step; ± 1 %)", f"{got:,}", hint)
-    return "two moments per trainable value, at its element size, as measured after a step, on four settings"
 
 
 @answer_check
@@ -127,7 +128,7 @@ def _hooks_left(model) -> bool:
     return any(layer._forward_hooks or layer._forward_pre_hooks for layer in get_layers(model))
 
 
-@learner_check
+@learner_check("the layers the gradient reaches, 1-based, for six settings, with the hooks removed")
 @single_threaded
 def check_layers_reached(reach_fn):
     """Exercise 7.2: `reach_fn(model, batch)` lists the layers (1 = next to the embeddings) the gradient reaches."""
@@ -156,7 +157,6 @@ def check_layers_reached(reach_fn):
         if _hooks_left(model):
             raise CheckFailed(f"{label}: hooks left on the layers", "none after your function returns",
                               "forward hooks still registered", "keep each handle and call handle.remove()")
-    return "the layers the gradient reaches, 1-based, for six settings, with the hooks removed"
 
 
 HALF_OPTIONS = {
@@ -244,7 +244,7 @@ def _cheapest_cases():
     yield "a tiny 4-layer BERT, 8 x 32 tokens, 1,000 bytes: nothing fits", tiny, 1_000, 0
 
 
-@learner_check
+@learner_check("the cheapest step within the memory limit and the floor, ties and edges included, on four cases")
 def check_cheapest_within(choose_fn):
     """Exercise 7.3: `choose_fn(costs, limit, min_trainable)` picks the cheapest setting that fits."""
     for label, costs, limit, floor in _cheapest_cases():
@@ -267,7 +267,6 @@ def check_cheapest_within(choose_fn):
         elif expected is not None and costs[got]["step"] > costs[expected]["step"]:
             hint = "it fits, but another setting that fits has a cheaper step: compare every candidate"
         raise CheckFailed(label, safe_repr(expected), safe_repr(got), hint)
-    return "the cheapest step within the memory limit and the floor, ties and edges included, on four cases"
 
 
 def _course_choice(model_name: str) -> str | None:
