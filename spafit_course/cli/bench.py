@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 
-from ..runs.bench import bench_table, run_bench
+from ..runs.bench import run_bench
+from ..runs.bench_tables import backward_table, bench_table, memory_table
 from ..runs.overrides import MAX_SEED
 from ..tuning.atomic import check_writable, write_text
 from ..tuning.methods import METHODS
@@ -41,6 +42,10 @@ def bench_and_save(args) -> int:
     print(f"run {run['run_id']}, spafit-course {run['versions']['spafit-course']}, torch "
           f"{run['versions']['torch']}\n")
     print(bench_table(report))
+    print("\nthe memory of one training step, in MB, measured with hooks and as the cost model predicts:\n")
+    print(memory_table(report))
+    print()
+    print(backward_table(report))
     paths = [path for path in (args.output and args.output / "bench.json", args.json) if path is not None]
     for path in paths:
         write_text(path, json.dumps(report, indent=2))  # atomic: a failure leaves an earlier report whole

@@ -97,6 +97,7 @@ def plot_budget_curves(record: dict, ax=None, title: str = ""):
     ax.axhline(run_of(record, keys[0])["majority"], color="grey", ls="--", lw=1, label="majority class")
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{s:,}" for s in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())  # the log axis's minor labels would crowd the budgets' own
     return finish(ax, "training snippets, one epoch (log scale)", "accuracy on the test split", title)
 
 
