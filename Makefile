@@ -24,8 +24,9 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/spafit-course compare
 
+# Two workers, one torch thread each, each notebook whole on one worker (conftest.py); PYTEST_ARGS adds options.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 book: setup
 	$(BIN)/python -c "import jupyter_book" 2>/dev/null || $(BIN)/python -m pip install --quiet -e ".[book]"

@@ -1,8 +1,8 @@
 """Every test runs offline: the Hub is never asked, notebooks' kernels inherit these settings.
 
 The lesson experiments (spafit_course.lessons) keep their results in one fresh folder per test session, so a
-lesson notebook executed by nbval shows the very runs that the claim tests have just made instead
-of training them a second time (a run is deterministic for its seed; tests/test_lesson_record.py holds that).
+notebook executed by nbval shows the very runs that a test has just made instead of training them a second time
+(a run is deterministic for its seed; tests/test_lesson_record.py holds that).
 """
 
 import os
@@ -14,3 +14,14 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 os.environ.setdefault("MPLBACKEND", "Agg")
 # A fresh folder unless one is given (to reuse runs across sessions on purpose; stale after any code change).
 os.environ.setdefault("SPAFIT_RUN_MEMO", tempfile.mkdtemp(prefix="spafit-runs-"))
+# The lessons' notebooks read their seed 42 from the record instead of training it (the learner's default is to
+# train it live): tests/test_lesson_record.py reruns it against the record, and the stand-in Hub's notebook
+# runs (tests/test_standin_notebooks.py) train it live at tiny sizes.
+os.environ.setdefault("SPAFIT_LIVE", "0")
+# Under pytest-xdist (`make test`: two workers on two cores) one torch thread per worker, and in the notebooks'
+# kernels too: torch's threads of two processes would wait for each other.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)

@@ -48,8 +48,23 @@ def tiny_sizes(monkeypatch):
     torch.set_num_threads(threads)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--rerun-record", action="store_true",
+                     help="also rerun seed 42 of every lesson experiment against the record (about ten minutes)")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "standin: runs notebooks under the colab profile on the stand-in Hub")
+    config.addinivalue_line("markers", "rerun: reruns a recorded lesson experiment; runs with --rerun-record")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--rerun-record"):
+        return
+    skip = pytest.mark.skip(reason="reruns a recorded experiment (about a minute each); run with --rerun-record")
+    for item in items:
+        if "rerun" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

@@ -102,7 +102,7 @@ def test_save_adapter_refuses_what_load_would_refuse(tmp_path):
     model = apply_spafit(tiny_model("bert", num_layers=2), SpafitConfig(n1=0, n2=1, r=2))
     with pytest.raises(ValueError, match="label_names must be null or a list of 2 strings"):
         save_adapter(model, tmp_path / "a", base_model_name="x", label_names=["only one"])
-    with pytest.raises(ValueError, match="max_length must be a positive integer or null"):
+    with pytest.raises(ValueError, match="max_length must be an integer in 4..512 or null"):
         save_adapter(model, tmp_path / "a", base_model_name="x", max_length=0)
     inject_lora(model, ("key",), [0], r=2)  # LoRA the saved config would not rebuild
     with pytest.raises(ValueError, match="has tensors the adapted model lacks"):
@@ -113,7 +113,7 @@ def test_save_adapter_refuses_what_load_would_refuse(tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda info: info.update(num_labels="2"), "num_labels must be a positive integer, got '2'"),
     (lambda info: info.update(label_names=["negative"]), "label_names must be null or a list of 2 strings"),
-    (lambda info: info.update(max_length=-5), "max_length must be a positive integer or null"),
+    (lambda info: info.update(max_length=-5), "max_length must be an integer in 4..512 or null"),
     (lambda info: info.update(tensors=[]), "tensors must map each tensor name"),
     (lambda info: info["spafit_config"].update(alpha="16"), "bad spafit_config: LoRA alpha"),
     (lambda info: info["spafit_config"].update(bogus=1), r"unknown \['bogus'\]"),

@@ -54,7 +54,8 @@ def test_memory_model_by_hand():
     # H=4, I=16: frozen 42, LoRA 46 values per token. SPAFIT 2/4 of 6 over 10 tokens, 1000 trainable params:
     # state 1000 * 3 * 4 bytes; activations (2 * 42 + 2 * 46) * 10 * 4 bytes.
     m = memory_cost(1000, 6, 2, 4, tokens=10, hidden=4, intermediate=16)
-    assert m == {"gradients_and_optimizer": 12000, "activations": 7040, "total": 19040}
+    assert m == {"gradients": 4000, "optimizer_state": 8000, "gradients_and_optimizer": 12000, "activations": 7040,
+                 "total": 19040}
     full = memory_cost(1000, 6, 0, 6, tokens=10, hidden=4, intermediate=16, weights_train=True)
     assert full["activations"] == 6 * (42 + 3 * 4 + 16) * 10 * 4
 

@@ -12,7 +12,7 @@ import torch
 
 from spafit_course import SpafitConfig, apply_spafit, load_adapter, merge_adapter
 from spafit_course import save_adapter
-from spafit_course.lessons import budget, checks, comparison_runs
+from spafit_course.lessons import budget, checks
 from spafit_course.lessons.bitfit_runs import bitfit_and_full
 from spafit_course.lessons.comparison_runs import boundary_sweep
 from spafit_course.lessons.explorer import explorer_counts, make_explorer, row_problem
@@ -39,16 +39,16 @@ def one_line(error) -> str:
 # --- profiles ----------------------------------------------------------------------------------------------------
 
 BAD_OVERRIDES = [
-    (dict(train_size="8"), "profile field train_size must be a positive integer, got '8'"),
-    (dict(train_size=0), "profile field train_size must be a positive integer, got 0"),
-    (dict(eval_size=-3), "profile field eval_size must be a positive integer, got -3"),
-    (dict(batch_size=2.0), "profile field batch_size must be a positive integer, got 2.0"),
-    (dict(batch_size=True), "profile field batch_size must be a positive integer, got True"),
+    (dict(train_size="8"), "profile field train_size must be an integer in 1..10000000, got '8'"),
+    (dict(train_size=0), "profile field train_size must be an integer in 1..10000000, got 0"),
+    (dict(eval_size=-3), "profile field eval_size must be an integer in 1..10000000, got -3"),
+    (dict(batch_size=2.0), "profile field batch_size must be an integer in 1..4096, got 2.0"),
+    (dict(batch_size=True), "profile field batch_size must be an integer in 1..4096, got True"),
     (dict(max_length=1), "profile field max_length must be an integer in 4..512, got 1"),
     (dict(max_length=100000), "profile field max_length must be an integer in 4..512, got 100000"),
-    (dict(epochs=float("nan")), "profile field epochs must be a finite number > 0, got nan"),
-    (dict(epochs=float("inf")), "profile field epochs must be a finite number > 0, got inf"),
-    (dict(epochs="1"), "profile field epochs must be a finite number > 0, got '1'"),
+    (dict(epochs=float("nan")), "profile field epochs must be a number > 0 and <= 100, got nan"),
+    (dict(epochs=float("inf")), "profile field epochs must be a number > 0 and <= 100, got inf"),
+    (dict(epochs="1"), "profile field epochs must be a number > 0 and <= 100, got '1'"),
     (dict(seed=-1), "profile field seed must be an integer in 0..4294967295, got -1"),
     (dict(seed=2 ** 32), "profile field seed must be an integer in 0..4294967295, got 4294967296"),
     (dict(warmup_ratio=1.5), "profile field warmup_ratio must be a number in [0, 1), got 1.5"),
@@ -83,13 +83,13 @@ def test_with_overrides_keeps_good_values_and_makes_numpy_integers_plain():
 
 
 BAD_ENVIRONMENT = [
-    ("SPAFIT_TRAIN_SIZE", "abc", "SPAFIT_TRAIN_SIZE='abc' must be a positive integer"),
-    ("SPAFIT_TRAIN_SIZE", "1e3", "SPAFIT_TRAIN_SIZE='1e3' must be a positive integer"),
-    ("SPAFIT_EPOCHS", "nan", "SPAFIT_EPOCHS='nan' must be a positive finite number"),
-    ("SPAFIT_EPOCHS", "-inf", "SPAFIT_EPOCHS='-inf' must be a positive finite number"),
+    ("SPAFIT_TRAIN_SIZE", "abc", "SPAFIT_TRAIN_SIZE='abc' must be an integer in 1..10000000"),
+    ("SPAFIT_TRAIN_SIZE", "1e3", "SPAFIT_TRAIN_SIZE='1e3' must be an integer in 1..10000000"),
+    ("SPAFIT_EPOCHS", "nan", "SPAFIT_EPOCHS='nan' must be a number > 0 and <= 100"),
+    ("SPAFIT_EPOCHS", "-inf", "SPAFIT_EPOCHS='-inf' must be a number > 0 and <= 100"),
     ("SPAFIT_MAX_LENGTH", "100000", "SPAFIT_MAX_LENGTH='100000' must be an integer in 4..512"),
     ("SPAFIT_MAX_LENGTH", "2", "SPAFIT_MAX_LENGTH='2' must be an integer in 4..512"),
-    ("SPAFIT_BATCH_SIZE", "0", "SPAFIT_BATCH_SIZE='0' must be a positive integer"),
+    ("SPAFIT_BATCH_SIZE", "0", "SPAFIT_BATCH_SIZE='0' must be an integer in 1..4096"),
 ]
 
 
@@ -178,42 +178,38 @@ def fail_to_write(path):
     raise OSError(28, "No space left on device")
 
 
-# --- the recorded comparison -------------------------------------------------------------------------------------------
+# --- the budget record -----------------------------------------------------------------------------------------------
 
-def test_recording_refuses_size_variables_and_a_blocked_path_before_training(tmp_path, monkeypatch):
+def test_the_record_commands_refuse_size_variables_and_a_blocked_path_before_training(tmp_path, monkeypatch):
+    from spafit_course.cli.lessons import record_lesson_budgets, record_lesson_seeds
+    from spafit_course.lessons import budget_curves
+
     def refuse(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr(comparison_runs, "prepared_data", refuse)
+    monkeypatch.setattr(budget_curves, "run_planned", refuse)
     monkeypatch.setenv("SPAFIT_TRAIN_SIZE", "8")
-    with pytest.raises(ValueError, match="SPAFIT_TRAIN_SIZE is set and would change the run; unset it to record$"):
-        comparison_runs.record_comparison(tmp_path / "record.json")
+    for record in (record_lesson_budgets, record_lesson_seeds):
+        with pytest.raises(ValueError, match="SPAFIT_TRAIN_SIZE is set and would change the run; unset it to record$"):
+            record([42, 43])
     monkeypatch.delenv("SPAFIT_TRAIN_SIZE")
     (tmp_path / "record.json").mkdir()
-    with pytest.raises(ValueError, match=r"cannot write the recorded comparison .*record.json: a folder is in its "
-                                         r"place$"):
-        comparison_runs.record_comparison(tmp_path / "record.json")
+    with pytest.raises(ValueError, match=r"cannot write the budget record .*record.json: a folder is in its place$"):
+        budget_curves.record_budgets(get_profile("quick"), [42, 43], path=tmp_path / "record.json")
 
 
 def test_a_failed_recording_leaves_the_previous_record(tmp_path, monkeypatch):
-    for variable in ("SPAFIT_TRAIN_SIZE", "SPAFIT_EVAL_SIZE", "SPAFIT_BATCH_SIZE", "SPAFIT_MAX_LENGTH",
-                     "SPAFIT_EPOCHS", "SPAFIT_PROFILE"):
-        monkeypatch.delenv(variable, raising=False)
+    from spafit_course.lessons import budget_curves
+
     path = tmp_path / "record.json"
-    path.write_text('{"rows": ["the previous record"]}\n')
-    monkeypatch.setattr(comparison_runs, "prepared_data", lambda profile: None)
-    monkeypatch.setattr(comparison_runs, "compare_methods", lambda *args, **kwargs: [])
-    monkeypatch.setattr(comparison_runs, "comparison_result", lambda rows, profile, data: {"rows": ["new"]})
+    previous = json.dumps(budget_curves.new_record(get_profile("quick"), [42, 43]), default=list)
+    path.write_text(previous)
+    monkeypatch.setattr(budget_curves, "run_planned", lambda profile, run, threads=None: (run, {"score": 0.7}))
     monkeypatch.setattr(atomic, "_fsync", fail_to_write)
     with pytest.raises(OSError, match="No space left on device"):
-        comparison_runs.record_comparison(path)
-    assert json.loads(path.read_text()) == {"rows": ["the previous record"]}
+        budget_curves.record_budgets(get_profile("quick"), [42, 43], path=path)
+    assert path.read_text() == previous
     assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
-    monkeypatch.undo()
-    monkeypatch.setattr(comparison_runs, "prepared_data", lambda profile: None)
-    monkeypatch.setattr(comparison_runs, "compare_methods", lambda *args, **kwargs: [])
-    monkeypatch.setattr(comparison_runs, "comparison_result", lambda rows, profile, data: {"rows": ["new"]})
-    assert comparison_runs.record_comparison(path)["rows"] == ["new"] == json.loads(path.read_text())["rows"]
 
 
 # --- adapters --------------------------------------------------------------------------------------------------------------

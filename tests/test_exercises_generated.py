@@ -69,6 +69,23 @@ def test_a_region_is_named_after_its_exercise_heading_and_a_stub_line_is_kept_as
         "3.2", "3.3"]
 
 
+def test_tags_carry_over_and_a_stub_that_raises_is_tagged_for_nbval():
+    solution = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("[![Open In Colab](x)](y)"),
+        nbformat.v4.new_markdown_cell("# Solutions to lesson 03 practice: a topic\n\n## Exercise 3.1: one"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 1\n### END SOLUTION",
+                                  metadata={"tags": ["lesson-code"]}),
+        nbformat.v4.new_code_cell("check(x)", metadata={"tags": ["nbval-check-output", "keep-me"]})])
+    exercise = make_exercises.make_exercise(solution, "03_topic_practice.ipynb")
+    assert exercise.cells[1].source.startswith("# Lesson 03 practice: a topic")
+    assert exercise.cells[2].metadata["tags"] == ["lesson-code", "nbval-raises-exception"]
+    assert exercise.cells[3].metadata["tags"] == ["keep-me"]
+    assert solution.cells[3].metadata["tags"] == ["nbval-check-output", "keep-me"]  # the input is left as it was
+    solution.cells[1].source = "# Lesson 03 practice: a topic\n\n## Exercise 3.1: one"
+    with pytest.raises(ValueError, match="# Solutions to lesson 03 practice: topic"):
+        make_exercises.make_exercise(solution, "03_topic_practice.ipynb")
+
+
 @pytest.mark.parametrize("source,message", [
     ("### BEGIN SOLUTION\nx = 1", "without a matching"),
     ("x = 1\n### END SOLUTION", "without a '### BEGIN SOLUTION' before it"),
@@ -94,13 +111,19 @@ def test_generated_copy_has_stubs_no_answers_and_no_outputs(path):
     assert len(stubs) == regions and set(stubs) <= set(headings), (stubs, headings)
     assert all(s.startswith(f"{int(path.name[:2])}.") for s in stubs)
     assert all(c.outputs == [] and c.execution_count is None for c in code)
-    assert not any("SOLUTION" in c.source or "NBVAL_CHECK_OUTPUT" in c.source or make_exercises.STUB in c.source
-                   for c in code)
-    for cell in code:  # a cell that raises when run is marked for nbval; the others are not
+    assert not any("SOLUTION" in c.source or "NBVAL" in c.source or make_exercises.STUB in c.source
+                   or make_exercises.CHECK_OUTPUT_TAG in c.metadata.get("tags", []) for c in code)
+    for cell in code:  # a cell that raises when run is tagged for nbval; the others are not
         top_level_stub = re.search(r"^raise NotImplementedError", cell.source, re.M)
-        assert cell.source.startswith(make_exercises.RAISES_MARKER) == bool(top_level_stub)
+        assert (make_exercises.RAISES_TAG in cell.metadata.get("tags", [])) == bool(top_level_stub)
     assert publish.badge_url(f"exercises/{path.name}") in exercise.cells[0].source
     assert "solutions" in solution.cells[0].source  # the input was not modified
+    # what a learner reads: the exercise's own title, no note for maintainers; the provenance is in the metadata
+    title = int(path.name[:2])
+    assert f"# Solutions to lesson {title:02d} practice:" in solution.cells[1].source
+    assert f"# Lesson {title:02d} practice:" in exercise.cells[1].source
+    assert "generated" not in "\n".join(c.source for c in exercise.cells if c.cell_type == "markdown")
+    assert exercise.metadata["spafit_course"]["generated_from"] == f"solutions/{path.name}"
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
@@ -108,7 +131,7 @@ def test_no_stub_stops_run_all(path):
     """Every raising stub sits inside a function: running the exercise copy top to bottom never stops."""
     exercise = make_exercises.make_exercise(nbformat.read(path, as_version=4), path.name)
     stopping = [i for i, c in enumerate(exercise.cells) if c.cell_type == "code"
-                and c.source.startswith(make_exercises.RAISES_MARKER)]
+                and make_exercises.RAISES_TAG in c.metadata.get("tags", [])]
     assert stopping == [], f"{path.name}: cells {stopping} raise at the top level"
 
 
@@ -128,6 +151,8 @@ def test_solution_notebook_hygiene(path):
         for output in cell.get("outputs", []):
             assert output.output_type != "error" and output.get("name") != "stderr", (path.name, output)
         if cell.cell_type == "code" and re.search(r"^checks\.check_", cell.source, re.M):
-            # nbval then holds the stored PASS to account; a verdict on a borderline measurement says why it is not
-            assert "NBVAL_CHECK_OUTPUT" in cell.source or "NBVAL_IGNORE_OUTPUT: " in cell.source
+            # nbval then holds the stored PASS to account; a verdict on a borderline measurement is tagged
+            # nbval-ignore-output and says why in a comment on its first line
+            tags = cell.metadata.get("tags", [])
+            assert "nbval-check-output" in tags or "nbval-ignore-output" in tags and cell.source.startswith("# ")
             assert cell.outputs and cell.outputs[0].text.startswith("PASS "), (path.name, cell.source)

@@ -20,7 +20,7 @@ def test_dry_run_leaves_bench_and_compare_results(tmp_path):
     done = run(str(tmp_path), "--dry-run")  # options and the folder in any order
     assert done.returncode == 0, done.stderr[-2000:]
     bench = json.loads((tmp_path / "bench.json").read_text())
-    compare = json.loads((tmp_path / "compare.json").read_text())
+    compare = json.loads((tmp_path / "compare.json").read_text())["rows"]
     assert [r["method"] for r in compare] == ["head", "full", "bitfit", "lora", "spafit"]
     assert all(r["steps"] == 2 and r["device"] == "cpu" for r in compare)  # 16 examples, batch 8
     assert "full" in json.dumps(bench) and "spafit" in json.dumps(bench)

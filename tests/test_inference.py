@@ -140,8 +140,8 @@ def test_with_one_seed_the_bootstrap_is_scipys_over_items():
 def test_the_items_count_even_where_the_seeds_agree():
     a, b = correctness(2, seeds=1, items=300)
     a, b = np.repeat(a, 5, axis=0), np.repeat(b, 5, axis=0)  # five seeds that all gave the same answers
-    over_seeds = paired_difference(a.mean(1), b.mean(1))
-    assert over_seeds.low == over_seeds.high  # the t-interval over seeds sees no uncertainty at all
+    with pytest.raises(ValueError, match="no spread"):  # a t-interval over seeds would claim certainty: refused
+        paired_difference(a.mean(1), b.mean(1))
     both = inference.bootstrap_difference(a, b, n_resamples=2000)
     item_se = (a - b)[0].std() / math.sqrt(300)  # the items' own sampling error
     assert both.se == pytest.approx(item_se, rel=0.1) and both.high - both.low > 3 * item_se

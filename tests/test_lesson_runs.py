@@ -10,8 +10,7 @@ from test_lessons_match_package import lesson_namespace
 
 from spafit_course.cli import main as cli_main
 from spafit_course.lessons.bitfit_runs import bias_change_by_family
-from spafit_course.lessons.budget import LEARNING_MARGIN, lesson_profile, majority_rate, remembered
-from spafit_course.lessons.comparison_runs import recorded_comparison
+from spafit_course.lessons.budget import lesson_profile, majority_rate, remembered
 from spafit_course.lessons.layer_runs import top_k_layers
 from spafit_course.lessons.lora_runs import first_step_change
 from spafit_course.lessons.results import results_text, trained_results
@@ -119,22 +118,28 @@ def test_top_k_layers_refuses_a_k_outside_the_model():
             top_k_layers(ks=bad)
 
 
-def test_recorded_comparison_matches_this_version_of_the_package():
-    """Lesson 05 shows a stored run; it must have been made with today's quick profile and counts."""
+def test_the_budget_record_matches_this_version_of_the_package():
+    """Lesson 05 reads the budget record; it must have been made with today's quick profile, learning rates,
+    budgets and counts, and every run scored on the whole test split once."""
     from dataclasses import asdict
 
+    from spafit_course.lessons.budget_curves import BUDGETS, RATE_GRID, budget_key, read_budget_record
     from spafit_course.runs.counting import method_counts
     from spafit_course.runs.profiles import get_profile
     from spafit_course.tuning.methods import METHODS, method_config
 
-    recorded = recorded_comparison()
+    record = read_budget_record()
     profile = get_profile("quick")
-    assert recorded["profile"] == json.loads(json.dumps(asdict(profile), default=list))
-    configs = {m: method_config(m, 6, profile) for m in METHODS}
-    counts = method_counts(profile.model_name, configs)
-    assert {row["method"]: row["trainable"] for row in recorded["rows"]} == {m: c.trainable for m, c in counts.items()}
-    assert recorded["train_size"] == profile.train_size
-    assert all(row["score"] >= recorded["majority"] + LEARNING_MARGIN for row in recorded["rows"])
+    assert record["profile"] == json.loads(json.dumps(asdict(profile), default=list))
+    assert record["budgets"] == [budget_key(b) for b in BUDGETS]
+    assert record["rate_grid"] == {m: list(g) for m, g in RATE_GRID.items()}
+    counts = method_counts(profile.model_name, {m: method_config(m, 6, profile) for m in METHODS})
+    for method, by_budget in record["curves"].items():
+        for runs in by_budget.values():
+            for run in runs.values():
+                assert run["trainable"] == counts[method].trainable
+                assert run["learning_rate"] == profile.learning_rates[method]
+                assert (run["split"], run["eval_size"]) == ("test", 1000)
 
 
 @pytest.mark.parametrize("argv, message", [(["--seeds", "4x"], "comma-separated whole numbers"),

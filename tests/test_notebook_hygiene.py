@@ -15,10 +15,10 @@ _spec.loader.exec_module(clean)
 
 NOTEBOOKS = clean.notebooks_in(ROOT)
 LESSONS = ["00_setup_and_full_finetuning", "01_bitfit", "02_lora", "03_where_knowledge_lives", "04_spafit",
-           "05_glue_comparison", "06_forgetting_and_ablation"]
+           "05_glue_comparison", "06_forgetting_and_ablation", "07_what_peft_buys"]
 
 
-def test_the_six_lessons_are_there():
+def test_the_lessons_are_there():
     assert [p.stem for p in clean.notebooks_in(ROOT, ("notebooks",))] == LESSONS
 
 
@@ -106,3 +106,22 @@ def test_clean_keeps_a_widgets_picture_and_drops_its_dangling_view():
     clean.clean_notebook(nb)
     assert nb["cells"][0]["outputs"][0]["data"] == {"image/png": "iVBORw0KGgo=", "text/plain": "explorer"}
     assert clean.problems(nb) == []
+
+
+def test_nbval_markers_become_cell_tags_and_a_left_marker_is_a_problem():
+    cell = {"cell_type": "code", "metadata": {"tags": ["lesson-code"]}, "outputs": [], "source": [
+        "# NBVAL_CHECK_OUTPUT\n", "print(1)\n", "    ## NBVAL_IGNORE_OUTPUT: timing varies\n", "x = 2  # NBVAL_SKIP"]}
+    nb = {"metadata": {}, "cells": [cell]}
+    assert [p.split(":")[0] for p in clean.problems(nb)] == ["cell 0", "cell 0"]  # the two whole-line markers
+    clean.clean_notebook(nb)
+    assert cell["metadata"]["tags"] == ["lesson-code", "nbval-check-output", "nbval-ignore-output"]
+    assert cell["source"] == "print(1)\n    # timing varies\nx = 2  # NBVAL_SKIP"  # nbval ignores a trailing one too
+    assert clean.problems(nb) == []
+    clean.clean_notebook(nb)  # a second run changes nothing
+    assert cell["metadata"]["tags"] == ["lesson-code", "nbval-check-output", "nbval-ignore-output"]
+
+
+def test_the_tags_are_the_ones_nbval_reads():
+    nbval = pytest.importorskip("nbval.plugin")
+    assert set(clean.NBVAL_TAGS.values()) <= set(nbval.metadata_tags)
+    assert set(clean.NBVAL_TAGS) <= set(nbval.comment_markers)

@@ -1,8 +1,8 @@
 """Every lesson, exercise and solution notebook runs under the colab profile on the stand-in Hub, tiny sizes.
 
 Each notebook runs in a fresh kernel (nbclient) whose IPython startup file installs the stand-in
-(tests/standin_hub.py); nothing is written back. A cell may fail only if it is an exercise stub marked
-`# NBVAL_RAISES_EXCEPTION`. A notebook that never reads the profile runs the same under every profile, and nbval
+(tests/standin_hub.py); nothing is written back. A cell may fail only if it is an exercise stub tagged
+`nbval-raises-exception`. A notebook that never reads the profile runs the same under every profile, and nbval
 already runs it under `quick`, so only the notebooks that read it run here (every lesson must; today no
 practice notebook does, and one that starts to is picked up). Deselect with `-m "not standin"`.
 """
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 from clean_notebooks import notebooks_in  # noqa: E402
 
-RAISES = "# NBVAL_RAISES_EXCEPTION"
+RAISES = ("nbval-raises-exception", "raises-exception")  # the cell tags nbval reads
 READS_PROFILE = ("start_lesson(", "get_profile(", "SPAFIT_")
 
 
@@ -39,7 +39,7 @@ def failing_cells(nb) -> list[str]:
     """'cell N: Error: message' for each code cell with an error output that is not marked to raise."""
     found = []
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or cell.source.lstrip().startswith(RAISES):
+        if cell.cell_type != "code" or set(RAISES) & set(cell.metadata.get("tags", [])):
             continue
         for output in cell.get("outputs", []):
             if output.output_type == "error":
@@ -51,6 +51,7 @@ def failing_cells(nb) -> list[str]:
 @pytest.mark.parametrize("path", PROFILE_READERS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_runs_under_the_colab_profile(path, standin_hub_folder, tiny_sizes, monkeypatch, tmp_path):
     monkeypatch.setenv("SPAFIT_PROFILE", "colab")
+    monkeypatch.setenv("SPAFIT_LIVE", "1")  # the lessons' live runs, as a learner meets them
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # see tiny_sizes: one thread is the fast choice for tiny models
     monkeypatch.setenv("IPYTHONDIR", str(ipython_startup(standin_hub_folder, tmp_path / "ipython")))
     nb = nbformat.read(path, as_version=4)

@@ -56,7 +56,7 @@ def test_reported_accuracy_is_the_models_accuracy(rows):
 
 def test_results_are_saved_as_json_csv_and_png(rows, tmp_path):
     paths = save_results(rows, tmp_path)
-    saved = json.loads(paths["json"].read_text())
+    saved = json.loads(paths["json"].read_text())["rows"]
     assert [r["method"] for r in saved] == ["full", "spafit"] and "_model" not in saved[0]
     header = paths["csv"].read_text().splitlines()[0]
     assert header.startswith("method,task,metric,score,trainable,total,percent_trainable")

@@ -1,16 +1,20 @@
 """Strip notebooks for the repository, and refuse ones that leak the machine they ran on.
 
     python tools/clean_notebooks.py                   # clean every notebook in notebooks/, solutions/, exercises/
+    python tools/clean_notebooks.py FILE ...          # clean only these
     python tools/clean_notebooks.py --check FILE ...  # only report, change nothing
 
-Cleaning removes stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel), and
-with it each stored output's reference to a widget view where the output carries a static picture of the widget
-(so JupyterLab shows that picture before the notebook runs, not "Error displaying widget: model not found"),
-and nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
-writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then fails (exit 1) when an output still holds a machine path
-(/work, /root, /tmp, /home/NAME), a stderr stream, or a widget with no static picture: each means a reader would
-meet something they should not (a path, a warning, a widget's text representation where its figure belongs),
-and the fix belongs in the notebook's code, not in this script.
+Cleaning turns nbval's comment markers (a `# NBVAL_CHECK_OUTPUT` line, and the others nbval knows) into the cell
+tags nbval reads the same way (`nbval-check-output`), so a reader sees code, not test machinery. It removes
+stored widget state (`metadata.widgets`: GitHub cannot render it without the live kernel), and with it each
+stored output's reference to a widget view where the output carries a static picture of the widget (so
+JupyterLab shows that picture before the notebook runs, not "Error displaying widget: model not found"), and
+nbconvert's per-cell execution timestamps, sets the kernelspec ipykernel installs ("Python 3 (ipykernel)"), and
+writes the "Open in Colab" badge and the Colab install line from `spafit_course/lessons/publish.py`. It then
+fails (exit 1) when an output still holds a machine path (/work, /root, /tmp, /home/NAME), a stderr stream, a
+widget with no static picture, or an nbval comment marker (with --check, which converts nothing): each means a
+reader would meet something they should not (a path, a warning, a widget's text representation where its figure
+belongs, test machinery), and the fix for the first three belongs in the notebook's code.
 """
 
 from __future__ import annotations
@@ -35,6 +39,10 @@ MACHINE_PATH = re.compile(r"(?<![\w.])(/work|/root|/tmp|/home/[\w.-]+)(/|\b)")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 STATIC = ("image/png", "image/svg+xml", "image/jpeg")  # a widget's static fallback: a picture of it
+# nbval's comment markers and the cell tags it reads as the same instruction (nbval 0.11, plugin.py)
+NBVAL_TAGS = {marker: marker.lower().replace("_", "-") for marker in
+              ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_RAISES_EXCEPTION", "NBVAL_SKIP")}
+NBVAL_MARKER = re.compile(r"^\s*#+\s*(" + "|".join(NBVAL_TAGS) + r")\b\s*(?::\s*(.*))?$")
 
 
 def output_texts(output: dict):
@@ -52,14 +60,40 @@ def _join(text) -> str:
     return "".join(text) if isinstance(text, list) else text
 
 
+def markers_to_tags(cell: dict) -> list[str]:
+    """Move the cell's nbval comment markers into its tags, in place; returns the tags added.
+
+    `# NBVAL_CHECK_OUTPUT` becomes the tag `nbval-check-output` and its line goes. A marker with a reason
+    (`# NBVAL_IGNORE_OUTPUT: the verdict rests on a borderline measurement`) keeps the reason as a comment.
+    """
+    if cell.get("cell_type") != "code":
+        return []
+    kept, added = [], []
+    for line in _join(cell.get("source", "")).split("\n"):
+        match = NBVAL_MARKER.match(line)
+        if not match:
+            kept.append(line)
+            continue
+        added.append(NBVAL_TAGS[match.group(1)])
+        if match.group(2):
+            kept.append(f"{line[:len(line) - len(line.lstrip())]}# {match.group(2).strip()}")
+    if added:
+        cell["source"] = "\n".join(kept)
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        tags.extend(tag for tag in dict.fromkeys(added) if tag not in tags)
+    return added
+
+
 def clean_notebook(nb: dict, relative_path: str | None = None) -> dict:
-    """Remove widget state and execution timestamps, set the kernelspec and, given the notebook's path in the
-    repository, its badge and install lines; in place; returns the notebook."""
+    """Turn nbval comment markers into cell tags, remove widget state and execution timestamps, set the
+    kernelspec and, given the notebook's path in the repository, its badge and install lines; in place; returns
+    the notebook."""
     metadata = nb.setdefault("metadata", {})
     metadata.pop("widgets", None)
     metadata["kernelspec"] = dict(KERNELSPEC)
     for cell in nb.get("cells", []):
         cell.get("metadata", {}).pop("execution", None)
+        markers_to_tags(cell)
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data and any(mime in data for mime in STATIC):
@@ -71,11 +105,16 @@ def clean_notebook(nb: dict, relative_path: str | None = None) -> dict:
 
 def problems(nb: dict) -> list[str]:
     """What keeps a notebook out of the repository: widget state, machine paths, stderr, widgets without a
-    static picture; one line each."""
+    static picture, nbval comment markers; one line each."""
     found = []
     if "widgets" in nb.get("metadata", {}):
         found.append("notebook metadata stores widget state ('widgets')")
     for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code":
+            for line in _join(cell.get("source", "")).split("\n"):
+                if NBVAL_MARKER.match(line):
+                    found.append(f"cell {index}: nbval marker {line.strip()!r} in the code a reader sees; "
+                                 "`python tools/clean_notebooks.py FILE` makes it a cell tag")
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if WIDGET_VIEW in data and not any(mime in data for mime in STATIC):

@@ -3,6 +3,12 @@
 - Where the course is published comes from `spafit_course.lessons.publish`, the one place that keeps it: the
   repository button, each notebook page's Colab launch button, and a "download from GitHub" link beside the
   theme's own download buttons.
+- What a learner reads holds no machinery: the solution notebooks' `### BEGIN SOLUTION` / `### END SOLUTION`
+  / `# STUB:` lines (tools/make_exercises.py reads them) are left out of their pages, the API reference shows
+  the package's own files without the path of the machine that built the site, and the "Open in Colab" badge
+  and the favicon are served from the site's own `_static/` folder (next to this file), with the course's
+  styles (`course.css`: outputs wrap, figures scale) and script (`course.js`: the phone menus, figures open at
+  full size).
 - The `course-api` directive documents every module of the package from its docstrings, found by walking the
   package, so a module that is added or moved needs no edit here. The docstrings are plain text written for
   `help()` and a reader of the source, not reStructuredText: `plain_docstring` keeps their aligned tables and
@@ -12,8 +18,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
+import posixpath
 import re
+from pathlib import Path
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -25,6 +34,11 @@ from spafit_course.lessons import publish
 #: The folders whose pages are notebooks a reader can launch or download.
 NOTEBOOK_FOLDERS = ("notebooks/", "exercises/", "solutions/")
 PACKAGE = "spafit_course"
+STATIC = Path(__file__).resolve().parent / "_static"
+ROOT = Path(__file__).resolve().parents[2]  # the repository: the book's source folder
+BADGE = "colab-badge.svg"  # the site's copy of publish.BADGE_IMAGE
+#: The lines tools/make_exercises.py reads in a solution notebook; a page of solutions shows the code without them.
+SOLUTION_MARKERS = re.compile(r"^\s*(### BEGIN SOLUTION|### END SOLUTION|# STUB:.*)\s*$")
 
 
 def download_url(relative_path: str) -> str:
@@ -41,6 +55,8 @@ def set_published_address(app, config) -> None:
     config.html_context = {"default_mode": "light", **(config.html_context or {})}
     options["launch_buttons"] = {**options.get("launch_buttons", {}), "colab_url": "https://colab.research.google.com"}
     config.html_theme_options = options
+    config.html_static_path = [*config.html_static_path, str(STATIC)]
+    config.html_favicon = str(STATIC / "favicon.svg")
 
 
 def add_download_link(app, pagename, templatename, context, doctree) -> None:
@@ -70,6 +86,34 @@ def drop_repeated_scripts(app, pagename, templatename, context, doctree) -> None
             kept.append(script)
     if "script_files" in context:
         context["script_files"] = kept
+
+
+def drop_solution_markers(app, docname, source) -> None:
+    """A solution notebook's page shows the answers as plain code: the region and stub lines are left out."""
+    if not docname.startswith("solutions/"):
+        return
+    nb = json.loads(source[0])
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            lines = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            cell["source"] = "\n".join(line for line in lines.split("\n") if not SOLUTION_MARKERS.match(line))
+    source[0] = json.dumps(nb)
+
+
+def local_badge(app, doctree, docname) -> None:
+    """The "Open in Colab" badge from the site's own files, so a page offline shows the button, not its alt text."""
+    for image in doctree.findall(nodes.image):
+        if image.get("uri") == publish.BADGE_IMAGE:
+            image["uri"] = posixpath.relpath(f"_static/{BADGE}", posixpath.dirname(docname) or ".")
+
+
+def repository_paths(app, doctree) -> None:
+    """The package's files by their path in the repository, not the builder's: a default or a module constant
+    that is a Path (`RECORDED_SEEDS`), or a module's repr, would otherwise show where the site was built."""
+    prefix = f"{ROOT}/"
+    for text in list(doctree.findall(nodes.Text)):
+        if prefix in text:
+            text.parent.replace(text, nodes.Text(str(text).replace(prefix, "")))
 
 
 def package_modules(package: str = PACKAGE) -> list[str]:
@@ -135,6 +179,11 @@ class CourseApi(SphinxDirective):
 
 def setup(app):
     app.connect("config-inited", set_published_address)
+    app.connect("source-read", drop_solution_markers)
+    app.connect("doctree-resolved", local_badge)
+    app.connect("doctree-read", repository_paths)
+    app.add_css_file("course.css")
+    app.add_js_file("course.js")
     app.connect("html-page-context", add_download_link, priority=600)  # after sphinx-book-theme's (501)
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     app.add_directive("course-api", CourseApi)

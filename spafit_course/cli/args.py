@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
+import re
 import sys
 from pathlib import Path
 
-from ..runs.overrides import MAX_POSITIONS, MAX_SEED, MIN_LENGTH
+from ..runs.overrides import (MAX_BATCH, MAX_EPOCHS, MAX_EXAMPLES, MAX_POSITIONS, MAX_SEED, MIN_LENGTH, plain_decimal,
+                              plain_int)
 from ..runs.profiles import PROFILES, get_profile
 from ..runs.tasks import TASKS
 from ..tuning.atomic import check_writable
@@ -32,10 +33,11 @@ def int_type(minimum: int, maximum: int | None = None):
     allowed = f"an integer in {minimum}..{maximum}" if maximum is not None else f"an integer >= {minimum}"
 
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+        value = plain_int(text.strip())  # int() would also take "1_000" or full-width digits
+        if value is None and re.fullmatch(r"-[0-9]+", text.strip()):
+            value = -plain_int(text.strip()[1:])  # a negative number is named as the number it is
+        if value is None:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}")
         if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
         return value
@@ -54,14 +56,12 @@ def path_type(text: str) -> Path:
 path_type.__name__ = "path"
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number > 0 (nan, inf and 0 refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+def epochs_type(text: str) -> float:
+    """An argparse type: epochs as a plain decimal ("2", "0.5") > 0 and <= MAX_EPOCHS (no 1e-9, nan or "1_0")."""
+    value = plain_decimal(text.strip())
+    if value is None or not 0 < value <= MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"must be a number > 0 and <= {MAX_EPOCHS} in plain decimal digits "
+                                         f"(like 0.5 or 2), got {text!r}")
     return value
 
 
@@ -84,16 +84,16 @@ def add_profile_options(parser: argparse.ArgumentParser) -> None:
                              "(bert-large-cased, full GLUE); default: $SPAFIT_PROFILE or quick")
     parser.add_argument("--task", choices=list(TASKS), default=None,
                         help="task to train on (default: the profile's; polarity is the only offline one)")
-    parser.add_argument("--train-size", type=int_type(1), default=None,
-                        help="training examples, >= 1 (default: the profile's)")
-    parser.add_argument("--eval-size", type=int_type(1), default=None,
-                        help="evaluation examples per split, >= 1 (default: the profile's, all)")
-    parser.add_argument("--batch-size", type=int_type(1), default=None,
-                        help="sequences per batch, >= 1 (default: the profile's)")
+    parser.add_argument("--train-size", type=int_type(1, MAX_EXAMPLES), default=None,
+                        help=f"training examples, 1..{MAX_EXAMPLES} (default: the profile's)")
+    parser.add_argument("--eval-size", type=int_type(1, MAX_EXAMPLES), default=None,
+                        help=f"evaluation examples per split, 1..{MAX_EXAMPLES} (default: the profile's, all)")
+    parser.add_argument("--batch-size", type=int_type(1, MAX_BATCH), default=None,
+                        help=f"sequences per batch, 1..{MAX_BATCH} (default: the profile's)")
     parser.add_argument("--max-length", type=int_type(MIN_LENGTH, MAX_POSITIONS), default=None,
                         help=f"tokens per sequence, {MIN_LENGTH}..{MAX_POSITIONS} (default: the profile's)")
-    parser.add_argument("--epochs", type=positive_float, default=None,
-                        help="epochs, a number > 0 (default: the profile's)")
+    parser.add_argument("--epochs", type=epochs_type, default=None,
+                        help=f"epochs, a number > 0 and <= {MAX_EPOCHS}, at least one step (default: the profile's)")
     parser.add_argument("--seed", type=int_type(0, MAX_SEED), default=None,
                         help=f"random seed, 0..{MAX_SEED} (default: the profile's, 42)")
 
@@ -141,9 +141,13 @@ def naming_the_model(name: str):
                       f"{offline}") from error
 
 
-def is_main_process() -> bool:
-    """False on every process but rank 0 of a torchrun launch, so results are written once."""
-    return os.environ.get("RANK", "0") == "0"
+def is_main_process(environ=None) -> bool:
+    """False on every process but rank 0 of a torchrun launch, so results are written once (a RANK left in a
+    plain shell is named in a warning, and this process writes)."""
+    from ..runs.provenance import distributed_launch
+
+    launch = distributed_launch(environ)
+    return launch is None or launch["rank"] == 0
 
 
 def report_error(command: str, error: BaseException) -> int:

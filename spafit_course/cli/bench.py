@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 
-from ..runs.bench import bench_table, run_bench
+from ..runs.bench import run_bench
+from ..runs.bench_tables import backward_table, bench_table, memory_table
 from ..runs.overrides import MAX_SEED
 from ..tuning.atomic import check_writable, write_text
 from ..tuning.methods import METHODS
@@ -13,6 +14,7 @@ from .args import check_output_file, check_output_folder, int_type, naming_the_m
 
 
 def cmd_bench(args) -> int:
+    from ..runs.locks import folder_lock
     from ..tuning.quiet import silence_libraries
 
     silence_libraries()
@@ -21,14 +23,29 @@ def cmd_bench(args) -> int:
         check_writable(args.output / "bench.json", "the bench report")
     if args.json is not None:
         check_output_file(args.json, "--json")
+    # one run per folder at a time: a second bench into it is refused while this one measures
+    with folder_lock(args.output, "the --output folder", enabled=args.output is not None):
+        return bench_and_save(args)
+
+
+def bench_and_save(args) -> int:
+    from ..runs.provenance import distributed_launch, run_record
+
+    run = run_record(launch=distributed_launch(), command=getattr(args, "command_line", None))
     print("measuring (each method in a fresh process on CPU; interleaved rounds)...", flush=True)
     with naming_the_model(args.model) if args.model else contextlib.nullcontext():
         report = run_bench(args.methods, model=args.model, tiny=args.tiny, random_init=args.random_init,
                            batch_size=args.batch_size, seq_length=args.seq_length, steps=args.steps,
                            warmup=args.warmup, rounds=args.rounds, device=args.device, n1=args.n1, n2=args.n2,
                            seed=args.seed, threads=args.threads, isolate=False if args.in_process else None)
-    print()
+    report["run"] = run  # what made it: run id, command, versions, whether distributed
+    print(f"run {run['run_id']}, spafit-course {run['versions']['spafit-course']}, torch "
+          f"{run['versions']['torch']}\n")
     print(bench_table(report))
+    print("\nthe memory of one training step, in MB, measured with hooks and as the cost model predicts:\n")
+    print(memory_table(report))
+    print()
+    print(backward_table(report))
     paths = [path for path in (args.output and args.output / "bench.json", args.json) if path is not None]
     for path in paths:
         write_text(path, json.dumps(report, indent=2))  # atomic: a failure leaves an earlier report whole

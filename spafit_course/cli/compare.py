@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..runs.tasks import get_task
 from ..tuning.methods import METHODS
-from .args import add_profile_options, check_output_folder, is_main_process, parse_methods, path_type, profile_from
+from .args import add_profile_options, check_output_folder, parse_methods, path_type, profile_from
 
 
 def check_compare_outputs(args) -> None:
@@ -23,30 +23,42 @@ def check_compare_outputs(args) -> None:
 
 
 def cmd_compare(args) -> int:
-    from ..runs.experiments import compare_methods, results_table, save_results
+    from ..runs.locks import folder_lock
+    from ..runs.provenance import describe_run, distributed_launch, run_record
     from ..tuning.quiet import silence_libraries
 
     silence_libraries()
     profile = profile_from(args)
-    if is_main_process():  # before training, so a blocked path does not cost the results
+    launch = distributed_launch()
+    writes = launch is None or launch["rank"] == 0  # rank 0 alone writes
+    if writes:  # before training, so a blocked path does not cost the results
         check_compare_outputs(args)
     task = get_task(args.task or profile.task)  # resolved once; the Task object travels from here
-    print(f"profile {profile.name}: {profile.model_name} on {task.name}, {profile.train_size or 'all'} training "
-          f"examples, {profile.epochs:g} epoch(s), batch {profile.batch_size}, max length {profile.max_length}")
+    run = run_record(profile, task.name, launch, getattr(args, "command_line", None), methods=list(args.methods))
+    # one run per folder: a second compare into it is refused while this one works (results and adapters of two
+    # runs would mix); the lock of a run killed outright is taken over
+    with folder_lock(args.output, "the --output folder", enabled=writes):
+        print(describe_run(run), flush=True)
+        return compare_and_save(args, profile, task, run, writes)
+
+
+def compare_and_save(args, profile, task, run: dict, writes: bool) -> int:
+    from ..runs.experiments import compare_methods, results_table, save_results
+
     rows = compare_methods(profile, args.methods, task,
                            on_result=lambda r: print(f"  {r['method']}: {r['metric']} {r['score']:.4f}, "
                                                      f"{r['train_seconds']:.0f} s", flush=True))
     print()
     print(results_table(rows))
-    if is_main_process():
-        paths = save_results(rows, args.output)
+    if writes:
+        paths = save_results(rows, args.output, run=run)
         print("\nsaved " + ", ".join(str(p) for p in paths.values()))
         if args.save_adapters:
-            save_compare_adapters(rows, args.output / "adapters", profile, task.name)
+            save_compare_adapters(rows, args.output / "adapters", profile, task.name, run["run_id"])
     return 0
 
 
-def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
+def save_compare_adapters(rows, folder: Path, profile, task: str, run_id: str | None = None) -> None:
     """Save each PEFT method's trained adapter under FOLDER/METHOD and print its size on disk."""
     from ..runs.predict import label_names_of
     from ..tuning.adapters import adapter_size_bytes, save_adapter
@@ -56,8 +68,10 @@ def save_compare_adapters(rows, folder: Path, profile, task: str) -> None:
         if row["method"] == "full":  # every weight trained: no adapter, the whole model is the result
             print("  full: no adapter (every weight trains; use model.save_pretrained)")
             continue
+        # the run id ties each adapter to the compare.json beside it
         path = save_adapter(row["_model"], folder / row["method"], base_model_name=profile.model_name, task=task,
-                            max_length=profile.max_length, label_names=label_names_of(task))
+                            max_length=profile.max_length, label_names=label_names_of(task),
+                            metadata={"run_id": run_id, "profile": profile.name, "seed": profile.seed})
         print(f"  {row['method']}: {adapter_size_bytes(path) / 1024:,.1f} KiB")
 
 

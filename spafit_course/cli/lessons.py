@@ -1,5 +1,5 @@
 """`spafit-course lessons` and `spafit-course forgetting`: every lesson experiment over several seeds, and the
-recorded comparison lesson 05 reads (`lessons --record`)."""
+records the lessons read (`lessons --record-seeds`, `lessons --record-budgets`)."""
 
 from __future__ import annotations
 
@@ -36,35 +36,25 @@ def parse_lessons(text: str) -> list[str]:
     return names
 
 
-def check_record(args) -> None:
-    """`--record` reruns one fixed run (the quick profile at its full budget): refuse what would change or be lost."""
-    from ..lessons.comparison_runs import check_record_environment
-
-    given = [f"--{name}" for name in ("seeds", "lessons", "profile", "output") if getattr(args, name) is not None]
-    if given:
-        raise ValueError(f"--record reruns the quick profile's comparison that lesson 05 shows and takes no other "
-                         f"option; drop {', '.join(given)} (or drop --record to run the lesson experiments)")
-    check_record_environment()
-
-
 def cmd_lessons(args) -> int:
     from ..lessons.catalogue import EXPERIMENTS
-    from ..lessons.comparison_runs import record_comparison
-    from ..lessons.results import results_text, seed_table, trained_results
+    from ..lessons.results import seed_table, trained_results
     from ..tuning.atomic import write_text
     from ..tuning.quiet import silence_libraries
 
-    if args.record:
-        check_record(args)
-    if args.jobs != 1 and not args.record_seeds:
-        raise ValueError("--jobs applies to --record-seeds only")
+    if args.jobs != 1 and not (args.record_seeds or args.record_budgets):
+        raise ValueError("--jobs applies to --record-seeds and --record-budgets only")
+    if args.record_budgets:
+        given = [f"--{name}" for name in ("lessons", "profile", "output") if getattr(args, name) is not None]
+        if given or args.record_seeds:
+            raise ValueError("--record-budgets stores the quick profile's budget curves and takes only --seeds and "
+                             f"--jobs; drop {', '.join(given) or '--record-seeds'}")
     if args.output is not None:
         check_output_file(args.output, "--output")
     profile = get_profile(args.profile)  # a bad $SPAFIT_PROFILE or SPAFIT_* size fails here, before any run
     silence_libraries()
-    if args.record:
-        print(results_text(record_comparison(), columns=("trainable",)))
-        return 0
+    if args.record_budgets:
+        return record_lesson_budgets(args.seeds or SEEDS, args.jobs)
     if args.record_seeds:
         given = [f"--{name}" for name in ("lessons", "profile", "output") if getattr(args, name) is not None]
         if given:
@@ -91,13 +81,15 @@ def record_lesson_seeds(seeds, jobs: int = 1) -> int:
     from ..lessons.seeds import record_seeds
     import os
 
+    from ..lessons.comparison_runs import check_record_environment
     from ..lessons.results import trained_results
-    from ..runs.profiles import ENV_OVERRIDES
+    from ..lessons.seeds import RECORDED_SEEDS
+    from ..tuning.atomic import check_writable
 
-    changed = [variable for variable in ENV_OVERRIDES if os.environ.get(variable, "").strip()]
-    if changed:
-        raise ValueError(f"--record-seeds stores the lessons' record at their own budget; unset {', '.join(changed)} "
-                         "first")
+    # the record is the quick profile at the lessons' budget: refuse what would change it, and an unwritable
+    # package folder, before anything trains
+    check_record_environment()
+    check_writable(RECORDED_SEEDS, "the lessons' record")
     seeds = sorted(set(seeds) | {42})
 
     def report(name, seed, result):
@@ -105,6 +97,27 @@ def record_lesson_seeds(seeds, jobs: int = 1) -> int:
                                                     trained_results(result)), flush=True)
 
     record_seeds(RECORDED_EXPERIMENTS, get_profile("quick"), seeds, on_result=report, jobs=jobs)
+    return 0
+
+
+def record_lesson_budgets(seeds, jobs: int = 1) -> int:
+    """Store every method at every budget on the quick profile for `seeds`, resuming a partial record."""
+    from ..lessons.budget_curves import RECORDED_BUDGETS, record_budgets
+    from ..lessons.comparison_runs import check_record_environment
+    from ..tuning.atomic import check_writable
+
+    check_record_environment()
+    check_writable(RECORDED_BUDGETS, "the budget record")
+
+    def report(run, result):
+        kind, seed, *rest = run
+        where = f"budget {result.get('budget', rest[0])}" if kind == "curve" else f"rate {rest[1]:g}"
+        score = (f"test {result['score']:.3f}, validation {result['validation']:.3f}" if kind == "curve"
+                 else f"validation {result['validation']:.3f}")
+        print(f"seed {seed}, {result['method']}, {where}: {score}", flush=True)
+
+    record = record_budgets(get_profile("quick"), sorted(set(seeds) | {42}), jobs=jobs, on_result=report)
+    print("the budget record is complete" if record["complete"] else "the budget record is partial: run again")
     return 0
 
 
@@ -139,16 +152,17 @@ def add_subcommand(subparsers) -> None:
                          help="profile (default: $SPAFIT_PROFILE or quick)")
     lessons.add_argument("--output", type=path_type, default=None,
                          help="also write every result as JSON to this file")
-    lessons.add_argument("--record", action="store_true",
-                         help="instead, rerun the quick profile's full comparison that lesson 05 shows and store it "
-                              "in the package (about 5 minutes on 2 CPU cores); takes no other option, and refuses "
-                              "to run with SPAFIT_* size variables set")
     lessons.add_argument("--record-seeds", action="store_true",
                          help="instead, run every experiment of lessons 01-06 on the quick profile for --seeds and "
                               "store them in the package as the record the lessons read (about 40 minutes on 2 CPU "
                               "cores with --jobs 2); refuses to run with SPAFIT_* size variables set")
+    lessons.add_argument("--record-budgets", action="store_true",
+                         help="instead, train every lesson-04 method at 250, 1,000 and 3,000 snippets and the whole "
+                              "training split for --seeds, check the learning rates on validation at the largest, "
+                              "and store it in the package as lesson 05's budget record (about 2 hours on 2 CPU "
+                              "cores with --jobs 2; an interrupted recording resumes where it stopped)")
     lessons.add_argument("--jobs", type=int_type(1, 16), default=1,
-                         help="with --record-seeds: seeds run in this many processes of one thread each (default 1; "
+                         help="with --record-seeds or --record-budgets: runs go to this many processes of one thread each (default 1; "
                               "2 on a busy 2-core machine: torch's threads wait for each other there)")
     lessons.set_defaults(func=cmd_lessons)
 

@@ -6,11 +6,12 @@ from pathlib import Path
 
 from ..runs.profiles import env_overrides
 from ..runs.sweep import DEFAULT_N1, DEFAULT_N2, SWEEP_TRAIN_SIZE, parse_values, run_sweep, save_sweep, sweep_paths
-from .args import add_profile_options, check_output_folder, is_main_process, path_type, profile_from
+from .args import add_profile_options, check_output_folder, path_type, profile_from
 
 
 def cmd_sweep(args) -> int:
-    from ..tuning.params import format_table
+    from ..runs.locks import folder_lock
+    from ..runs.provenance import describe_run, distributed_launch, run_record
     from ..tuning.quiet import silence_libraries
 
     silence_libraries()
@@ -18,12 +19,22 @@ def cmd_sweep(args) -> int:
     if args.train_size is None and "train_size" not in env_overrides() and profile.name == "quick":
         profile = profile.with_overrides(train_size=SWEEP_TRAIN_SIZE)  # --train-size and SPAFIT_TRAIN_SIZE win
     n1_values, n2_values = parse_values(args.n1), parse_values(args.n2)
-    if is_main_process():
+    launch = distributed_launch()
+    writes = launch is None or launch["rank"] == 0  # rank 0 alone writes
+    if writes:
         check_output_folder(args.output)
         sweep_paths(args.output)  # refuses a blocked sweep.json or sweep.png before training
     task = args.task or profile.task
-    print(f"profile {profile.name}: {profile.model_name} on {task}, {profile.train_size or 'all'} training "
-          f"examples, {profile.epochs:g} epoch(s); grid N1 {n1_values} x N2 {n2_values}", flush=True)
+    run = run_record(profile, task, launch, getattr(args, "command_line", None), n1_values=n1_values,
+                     n2_values=n2_values)
+    with folder_lock(args.output, "the --output folder", enabled=writes):  # one run per folder at a time
+        print(describe_run(run) + f"\n  grid N1 {n1_values} x N2 {n2_values}", flush=True)
+        return sweep_and_save(args, profile, task, n1_values, n2_values, run, writes)
+
+
+def sweep_and_save(args, profile, task, n1_values, n2_values, run: dict, writes: bool) -> int:
+    from ..tuning.params import format_table
+
     sweep = run_sweep(profile, n1_values, n2_values, task, progress=False,
                       on_cell=lambda c: print(f"  N1={c['n1']} N2={c['n2']}: {c['score']:.4f}, "
                                               f"{c['trainable']:,} trainable, {c['train_seconds']:.0f} s",
@@ -33,8 +44,8 @@ def cmd_sweep(args) -> int:
              for c in sweep["cells"]]
     print()
     print(format_table(rows))
-    if is_main_process():
-        paths = save_sweep(sweep, args.output)
+    if writes:
+        paths = save_sweep({**sweep, "run": run}, args.output)
         print("\nsaved " + ", ".join(str(p) for p in paths.values()))
     return 0
 

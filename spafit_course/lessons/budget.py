@@ -8,6 +8,7 @@ seed, so rerunning would print the same numbers more slowly).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from ..tuning.atomic import check_writable, write_text
 #: The lessons' budget: 1,000 training snippets (63 steps of 16), scored on the whole test split (1,000 snippets,
 #: the same for every seed and method, so comparisons pair up).
 LESSON_SIZES = {"train_size": 1000, "eval_size": None, "batch_size": 16}
-#: The seeds behind every comparison a lesson draws (42 is the one a lesson trains live).
+#: The seeds behind every comparison a lesson draws (42 is the one a lesson trains live: `live.py`).
 SEEDS = (42, 43, 44, 45, 46)
 #: The label of the control every comparison includes: only the task head trains (N1 = N2 = L).
 CONTROL = "head only (control)"
@@ -83,14 +84,35 @@ def remembered(name: str, compute, **key):
 def lesson_row(row: dict, label: str, **extra) -> dict:
     """A run's row as a lesson shows it: its label, the score and its context, and any extra columns."""
     keep = ("method", "task", "score", "metric", "split", "trainable", "total", "percent_trainable", "train_seconds",
-            "steps")
-    return {"label": label, **{k: row[k] for k in keep}, **extra}
+            "steps", "loss_curve")
+    return {"label": label, **{k: row[k] for k in keep if k in row}, **extra}
 
 
 def run_at_budget(name: str, profile: Profile | None, seed: int | None, compute, **arguments) -> dict:
     """`compute(profile at the lessons' budget, **arguments)`, remembered by its name and arguments."""
     small = lesson_profile(profile, seed)
     return remembered(name, lambda: compute(small, **arguments), profile=asdict(small), **arguments)
+
+
+#: Whether `shared_run` shows a progress bar while it trains (a lesson's live runs; `showing_progress`).
+_PROGRESS = {"on": False}
+
+
+@contextlib.contextmanager
+def showing_progress():
+    """Within this block, runs show the Trainer's progress bar (lessons 01-06 train seed 42 in front of the
+    learner)."""
+    before = _PROGRESS["on"]
+    _PROGRESS["on"] = True
+    try:
+        yield
+    finally:
+        _PROGRESS["on"] = before
+
+
+def progress_shown() -> bool:
+    """Whether runs started now show a progress bar (inside `showing_progress`)."""
+    return _PROGRESS["on"]
 
 
 #: Rows already trained in this process, by profile, method and config (several lessons show the same run), and
@@ -112,7 +134,8 @@ def shared_run(small: Profile, method: str, label: str, config=None, data=None, 
     digest = json.dumps(key, sort_keys=True, default=str)
     if digest not in _ROWS:
         def compute():
-            row = run_method(small, method, data or prepared_data(small), spafit_config=config, progress=False)
+            row = run_method(small, method, data or prepared_data(small), spafit_config=config,
+                             progress=progress_shown())
             _MODELS[digest] = row["_model"]
             return lesson_row(row, method)
         _ROWS[digest] = remembered("shared_run", compute, **key)

@@ -1,20 +1,16 @@
-"""Lesson 05's experiments: a sweep of the boundaries, and the package's comparison recorded at the quick
-profile's full budget (`spafit-course lessons --record` remakes it)."""
+"""Lesson 05's boundary sweep (chosen on validation, scored once on test), and the refusal every record shares
+of settings that would change its runs. The comparison across budgets is `budget_curves.py`."""
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import asdict
-from pathlib import Path
 
-from ..runs.experiments import compare_methods, prepared_data
+from ..runs.experiments import prepared_data
 from ..runs.profiles import ENV_OVERRIDES, Profile, get_profile
 from ..runs.sweep import run_sweep
 from ..runs.tasks import on_validation
 from ..tuning.methods import spafit_config
 from ..tuning.architectures import num_layers
-from ..tuning.atomic import check_writable, write_text
 from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, run_at_budget, shared_run
 
 
@@ -54,10 +50,6 @@ def boundary_sweep(profile: Profile | None = None, seed: int | None = None, n1_v
                 n2_values=list(n2_values))
 
 
-#: The package's own comparison on the quick profile's full budget (lesson 05 reads it; `--record` remakes it).
-RECORDED_COMPARISON = Path(__file__).parent / "recorded" / "compare-quick.json"
-
-
 def comparison_result(rows, profile: Profile, data=None) -> dict:
     """`compare_methods` rows as a lesson result: the majority rate of the evaluated split, and the rows."""
     data = data or prepared_data(profile)
@@ -66,42 +58,13 @@ def comparison_result(rows, profile: Profile, data=None) -> dict:
 
 
 def check_record_environment(environ=None) -> None:
-    """Refuse to record while SPAFIT_* variables would change the run (the record says: the quick profile, full
-    budget) or name another profile, naming the variables to unset."""
+    """Refuse to record while SPAFIT_* variables would change the runs (a record says: the quick profile at the
+    lessons' budgets) or name another profile, naming the variables to unset."""
     environ = os.environ if environ is None else environ
     changed = [variable for variable in ENV_OVERRIDES if environ.get(variable, "").strip()]
     if environ.get("SPAFIT_PROFILE", "quick").strip() not in ("", "quick"):
         changed.append("SPAFIT_PROFILE")
     if changed:
-        raise ValueError(f"the recorded comparison is the quick profile at its full budget, but {', '.join(changed)} "
+        raise ValueError(f"a record holds the quick profile at the lessons' budgets, but {', '.join(changed)} "
                          f"{'is' if len(changed) == 1 else 'are'} set and would change the run; unset "
                          f"{'it' if len(changed) == 1 else 'them'} to record")
-
-
-def record_comparison(path=RECORDED_COMPARISON) -> dict:
-    """Run `compare_methods` on the quick profile's full budget and store it with how it was made.
-
-    Refused before any training while SPAFIT_* variables are set or `path` cannot be written; the file is
-    replaced only once the new record is complete, so a failure leaves the previous one.
-    """
-    import datetime
-    import platform
-
-    import torch
-
-    check_record_environment()
-    check_writable(path, "the recorded comparison")
-    profile = get_profile("quick")
-    data = prepared_data(profile)
-    result = comparison_result(compare_methods(profile, progress=True, data=data), profile, data)
-    made = datetime.date.today().isoformat()
-    result["made"] = (f"recorded {made} by `spafit-course compare` (quick profile, seed {profile.seed}) on "
-                      f"{os.cpu_count()} CPU cores, torch {torch.__version__}, {platform.machine()}")
-    result["profile"] = asdict(profile)
-    write_text(path, json.dumps(result, indent=1, default=list) + "\n")
-    return result
-
-
-def recorded_comparison(path=RECORDED_COMPARISON) -> dict:
-    """The stored quick-profile comparison (lesson 05)."""
-    return json.loads(Path(path).read_text())

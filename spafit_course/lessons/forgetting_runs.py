@@ -43,7 +43,7 @@ def _train(small: Profile, label: str, probe: bool) -> dict:
     hf = model.config if model is not None else model_config(small.model_name)
     result = {"label": label, "method": method, "score": row["score"], "metric": row["metric"],
               "trainable": row["trainable"], "total": row["total"], "layer_budget": layer_budget(hf, config),
-              "train_seconds": row["train_seconds"], "steps": row["steps"],
+              "train_seconds": row["train_seconds"], "steps": row["steps"], "loss_curve": row.get("loss_curve", []),
               "config": config.to_dict() if config is not None else None}
     if probe:
         after = probe_features(model, small, data[0])

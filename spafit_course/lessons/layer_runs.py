@@ -12,7 +12,7 @@ from ..runs.tasks import get_task
 from ..runs.train import train_and_evaluate
 from ..tuning.architectures import get_layers, num_layers
 from ..tuning.freezing import freeze_all, unfreeze_head
-from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, run_at_budget, shared_run
+from .budget import CONTROL, lesson_profile, lesson_row, majority_rate, progress_shown, run_at_budget, shared_run
 
 
 def probe_sentences(profile: Profile, train_size: int = 800, test_size: int | None = None):
@@ -77,7 +77,7 @@ def _train_layers(small: Profile, data, which: str, k: int, learning_rate: float
         layer.requires_grad_(True)
     unfreeze_head(model, train_pooler=small.train_pooler)
     result = train_and_evaluate(model, tokenizer, task, train, evals, learning_rate, small.epochs,
-                                small.batch_size, small.seed, progress=False)
+                                small.batch_size, small.seed, progress=progress_shown())
     row = result_row(small, f"{which}-k", task, result)
     return lesson_row(row, f"{which} {k} layers", k=k, which=which, learning_rate=learning_rate)
 
@@ -90,6 +90,16 @@ def _top_k_layers(small: Profile, ks, learning_rates, bottom_ks) -> dict:
     rows += [_train_layers(small, data, "bottom", k, top_k_learning_rate(small, k, layers)) for k in bottom_ks]
     rows.append(shared_run(small, "full", "every layer (full fine-tuning)", data=data, k=layers, which="all"))
     return {"majority": majority_rate(data[2], small.task), "head": small.head, "rows": rows}
+
+
+def train_layers(which: str, k: int):
+    """A live run for lesson 03 (`live.train_live`): only the top or bottom k layers train, at the L / k rule's
+    rate, exactly as `top_k_layers` trains them."""
+    def train(small: Profile, data) -> dict:
+        rate = top_k_learning_rate(small, k, num_layers(meta_model(small.model_name)))
+        return _train_layers(small, data, which, k, rate)
+
+    return train
 
 
 def top_k_learning_rate(profile: Profile, k: int, layers: int) -> float:

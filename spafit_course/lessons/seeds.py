@@ -23,7 +23,9 @@ RECORDED_SEEDS = Path(__file__).parent / "recorded" / "seeds-quick.json"
 
 
 def one_seed(experiments: dict, profile, seed: int, threads: int | None = None, on_result=None) -> dict:
-    """{name: result} of every experiment ({name: function(profile, seed)}) for one seed."""
+    """{name: result} of every experiment ({name: function(profile, seed)}) for one seed, trained here: a run
+    memo may speed up a lesson, never fill a record, so `$SPAFIT_RUN_MEMO` is ignored."""
+    os.environ.pop("SPAFIT_RUN_MEMO", None)
     if threads:
         import torch
 
@@ -50,14 +52,16 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
 
     import torch
 
+    if len(set(seeds)) < 2 or len(set(seeds)) != len(list(seeds)):
+        raise ValueError(f"a record pairs methods over seeds: it needs two or more distinct seeds, got {list(seeds)}")
     results = {name: {} for name in experiments}
     if jobs > 1:
         import functools
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+
+        from ..runs.workers import worker_pool
 
         work = functools.partial(one_seed, experiments, profile, threads=1)
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with worker_pool(jobs) as pool:  # Ctrl-C or a kill stops the workers too
             by_seed = dict(zip(seeds, pool.map(work, seeds)))
     else:
         by_seed = {seed: one_seed(experiments, profile, seed, on_result=on_result) for seed in seeds}
@@ -69,9 +73,22 @@ def record_seeds(experiments: dict, profile, seeds=SEEDS, path=RECORDED_SEEDS, o
     threads = f"one thread in each of {jobs} processes" if jobs > 1 else f"{torch.get_num_threads()} threads"
     record = {"made": f"recorded {datetime.date.today().isoformat()} by `spafit-course lessons --record-seeds` on "
                       f"{os.cpu_count()} CPU cores ({threads}), torch {torch.__version__}, {platform.machine()}",
-              "profile": asdict(profile), "seeds": list(seeds), "results": results}
+              "profile": asdict(profile), "seeds": list(seeds), "versions": library_versions(), "results": results}
     write_text(path, json.dumps(record, indent=1, default=list) + "\n")  # a failure leaves the old record
     return record
+
+
+def library_versions() -> dict:
+    """The versions of the package and the libraries a record's numbers depend on (its provenance)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("spafit-course", "torch", "transformers", "datasets", "peft"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
 
 
 def recorded_seeds(path=RECORDED_SEEDS) -> dict:
@@ -128,9 +145,18 @@ def difference(record: dict, experiment: str, a: str, b: str, **where):
     return paired_difference(scores[a], scores[b])
 
 
-def verdicts_text(record: dict, experiment: str, pairs, names=None, **where) -> str:
-    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`)."""
+def verdicts_text(record: dict, experiment: str, pairs, names=None, holm: bool = False, **where) -> str:
+    """The sentence each paired difference allows (`stats.verdict`), one per line (`names`: as in `seeds_text`).
+
+    With `holm`, the pairs are one family drawn from one test split: a difference is called only where it survives
+    Holm's correction over all of them (`inference.family_verdicts`), and each line says so.
+    """
     name = (names or {}).get
+    if holm:
+        from .inference import family_verdicts
+
+        scores, _ = seed_scores(record, experiment, **where)
+        return "\n".join(family_verdicts({(name(a, a), name(b, b)): (scores[a], scores[b]) for a, b in pairs}))
     return "\n".join(verdict(name(a, a), name(b, b), difference(record, experiment, a, b, **where))
                      for a, b in pairs)
 

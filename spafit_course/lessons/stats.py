@@ -8,20 +8,59 @@ many seeds have each sign. A lesson says "A scores higher than B" only when the 
 
 from __future__ import annotations
 
-import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats as scipy_stats
 
 CONFIDENCE = 0.95
+MAX_SCORE = 1e100
 
 
-def _scores(values, what: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
+def _scores(values, what: str, seeds=None) -> np.ndarray:
+    """`values` as a float array of one finite number per seed, else a ValueError saying what is wrong.
+
+    Strings, booleans and None are refused rather than converted (np.asarray(["0.8"], float) would read a
+    string); `seeds`, when given, must be distinct whole numbers, one per score: one seed listed five times is one
+    seed, not five paired ones.
+    """
+    try:
+        array = np.asarray(values)
+    except (ValueError, TypeError, RuntimeError):  # ragged lists, a tensor that needs grad
+        array = np.asarray(None)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must be numbers, one score per seed (not strings, booleans or None); got "
+                         f"{values!r}")
+    array = array.astype(float)
     if array.ndim != 1 or len(array) < 2 or not np.isfinite(array).all():
         raise ValueError(f"{what} must be at least two finite numbers, one per seed; got {values!r}")
+    if np.abs(array).max() > MAX_SCORE:  # sums and squares of larger ones overflow to inf ± inf
+        raise ValueError(f"{what} must be scores on their own scale (below {MAX_SCORE:g} in size, such as "
+                         f"accuracies in 0..1); got {values!r}")
+    if seeds is not None:
+        seeds = list(seeds)
+        if len(seeds) != len(array) or not all(isinstance(s, numbers.Integral) and not isinstance(s, bool)
+                                                for s in seeds):
+            raise ValueError(f"seeds must be one whole number per score ({len(array)}), got {seeds!r}")
+        repeated = sorted({int(s) for s in seeds if seeds.count(s) > 1})
+        if repeated:
+            raise ValueError(f"seeds {repeated} appear more than once in {seeds}: a repeated seed is the same run "
+                             "again, not another paired seed; give each seed once")
     return array
+
+
+def _no_spread(diff: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether a - b is the same on every seed (up to float rounding: 0.7 - 0.6 and 0.8 - 0.7 differ in the 17th
+    digit); a nonzero such difference is refused, since its zero-width interval would claim certainty."""
+    tolerance = 1e-12 * max(float(np.abs(a).max()), float(np.abs(b).max()))
+    if np.ptp(diff) > tolerance:
+        return False
+    if abs(float(diff.mean())) > tolerance:
+        raise ValueError(f"a - b is {float(diff.mean()):+.4g} on every one of the {len(diff)} seeds: with no spread "
+                         "the interval has zero width and would claim certainty; check that each seed is its own "
+                         "run (one seed repeated, or copied scores, give this)")
+    return True
 
 
 @dataclass(frozen=True)
@@ -35,9 +74,10 @@ class Spread:
         return f"{self.mean:.3f} ± {self.se:.3f}"
 
 
-def mean_and_se(scores) -> Spread:
-    """The mean of one method's scores over seeds and its standard error (sample sd / sqrt(n))."""
-    array = _scores(scores, "scores")
+def mean_and_se(scores, seeds=None) -> Spread:
+    """The mean of one method's scores over seeds and its standard error (sample sd / sqrt(n)); `seeds`, when
+    given, are checked to be distinct, one per score."""
+    array = _scores(scores, "scores", seeds)
     return Spread(float(array.mean()), float(scipy_stats.sem(array)), len(array))
 
 
@@ -69,17 +109,22 @@ def bound(value: float) -> str:
     return f"{value:+.4f}" if value != 0 and abs(value) < 0.0005 else f"{value:+.3f}"
 
 
-def paired_difference(a, b, confidence: float = CONFIDENCE) -> PairedDifference:
-    """A - B seed by seed (same order of seeds in both): mean, t-interval of the mean, and sign counts."""
-    a, b = _scores(a, "a"), _scores(b, "b")
+def paired_difference(a, b, confidence: float = CONFIDENCE, seeds=None) -> PairedDifference:
+    """A - B seed by seed (same order of seeds in both): mean, t-interval of the mean, and sign counts.
+
+    `seeds`, when given, are checked to be distinct, one per pair. The same nonzero difference on every seed is
+    refused: its interval would have zero width, a certainty no handful of seeds gives (one seed repeated, or
+    copied scores, are the usual causes).
+    """
+    a, b = _scores(a, "a", seeds), _scores(b, "b", seeds)
     if len(a) != len(b):
         raise ValueError(f"a and b must pair up seed by seed; got {len(a)} and {len(b)} scores")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
+        raise ValueError(f"confidence must be a number between 0 and 1, got {confidence!r}")
     diff = a - b
     mean, se = float(diff.mean()), float(scipy_stats.sem(diff))
-    if se == 0 or math.isnan(se):
-        low = high = mean
+    if _no_spread(diff, a, b):
+        low, high = min(mean, 0.0), max(mean, 0.0)  # the same scores on every seed: no difference, and no claim
     else:
         low, high = scipy_stats.t.interval(confidence, len(diff) - 1, loc=mean, scale=se)
     return PairedDifference(mean, float(low), float(high), int((diff > 0).sum()), int((diff < 0).sum()), len(diff))

@@ -1,9 +1,11 @@
-"""What SPAFIT buys in time and memory (lesson 05, `spafit-course bench`).
+"""What SPAFIT buys in time and memory (lesson 07, `spafit-course bench`).
 
 Full fine-tuning, BitFit, LoRA and SPAFIT are timed on the same model, batch and sequence length (random token
 batches, fixed seed): the median train step (forward, backward, optimizer step, after warm-up), the median
-forward pass, and the peak memory a training step adds on top of the loaded model. Each number is printed as a
-ratio to full fine-tuning, next to the ratio a simple cost model predicts (`step_cost`, `memory_cost`).
+forward pass, and the peak memory a training step adds on top of the loaded model. The first warm-up step is
+watched by `costs.measure_step`, which splits its memory into weights, gradients, optimizer state and
+activations and finds the layers its backward pass runs through. Each number is shown as a ratio to full
+fine-tuning, next to the ratio a simple cost model predicts (`cost_model.py`).
 
 On a CPU every measurement runs in a fresh subprocess, so one method's peak memory cannot leak into the next;
 methods are interleaved over several rounds and medians reported, because other work on the machine adds noise.
@@ -20,7 +22,8 @@ import sys
 import time
 
 from ..tuning.methods import METHODS, check_method
-from .cost_model import default_boundaries, model_facts, predictions, ratios
+from .cost_model import attention_kind, default_boundaries, model_facts, predictions, ratios
+from .costs import PARTS, measure_step
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -65,7 +68,8 @@ def _peak_rss_bytes() -> int:
 def measure_method(spec: dict) -> dict:
     """Time and measure one method as `spec` says; returns a dict of plain numbers (the child's result).
 
-    spec: method, model / tiny / random_init, spafit {n1, n2}, batch_size, seq_length, steps, warmup, device, seed.
+    spec: method, model / tiny / random_init, profile (whose methods; default quick), n1, n2, batch_size,
+    seq_length, steps, warmup, device, seed, threads.
     """
     import psutil
     import torch
@@ -80,7 +84,7 @@ def measure_method(spec: dict) -> dict:
         torch.set_num_threads(spec["threads"])
     torch.manual_seed(spec["seed"])
     model = build_model(spec)
-    profile = get_profile("quick")
+    profile = get_profile(spec.get("profile") or "quick")
     profile = profile.with_overrides(spafit={**profile.spafit, "n1": spec["n1"], "n2": spec["n2"]})
     prepare_model(model, method, profile)
     model.to(device).train()
@@ -120,13 +124,17 @@ def measure_method(spec: dict) -> dict:
         baseline = psutil.Process().memory_info().rss
         memory_source = "VmHWM (reset after load)" if exact else "RSS sampled after each phase"
     samples = [baseline]
+    # The first warm-up step is watched by hooks (the split of its memory, the layers its backward reaches);
+    # with no warm-up asked for, it is one step more, untimed.
+    parts = measure_step(model, batch, optimizer, autocast)
+    untimed = max(spec["warmup"], 1) - 1
     step_seconds, step_cpu_seconds = [], []
-    for i in range(spec["warmup"] + spec["steps"]):
+    for i in range(untimed + spec["steps"]):
         sync()
         start, cpu_start = time.perf_counter(), time.process_time()
         train_step()
         sync()
-        if i >= spec["warmup"]:
+        if i >= untimed:
             step_seconds.append(time.perf_counter() - start)
             # CPU time of this process (all its threads): less disturbed than wall time by other work on the
             # machine, though it also counts threads spinning while they wait for each other.
@@ -153,7 +161,7 @@ def measure_method(spec: dict) -> dict:
                 forward_seconds.append(time.perf_counter() - start)
     return {"method": method, "trainable": counts.trainable, "total": counts.total,
             "step_seconds": step_seconds, "step_cpu_seconds": step_cpu_seconds, "forward_seconds": forward_seconds,
-            "peak_bytes": max(peak, 0),
+            "peak_bytes": max(peak, 0), "parts": parts,
             "memory_source": memory_source, "device": torch.cuda.get_device_name() if cuda else "cpu",
             "threads": torch.get_num_threads()}
 
@@ -178,10 +186,12 @@ def _run_child(spec: dict) -> dict:
 def run_bench(methods=METHODS, model: str | None = None, tiny: bool = False, random_init: bool = False,
               batch_size: int = 32, seq_length: int = 64, steps: int = 5, warmup: int = 2, rounds: int = 3,
               device: str = "auto", n1: int | None = None, n2: int | None = None, seed: int = 0,
-              threads: int | None = None, isolate: bool | None = None, progress=print) -> dict:
+              threads: int | None = None, isolate: bool | None = None, profile: str | None = None,
+              progress=print) -> dict:
     """Measure every method `rounds` times, interleaved, and compare with the cost model; returns the report.
 
-    `isolate` runs each measurement in a fresh subprocess (default: on CPU, where peak memory is per process).
+    `isolate` runs each measurement in a fresh subprocess (default: on CPU, where peak memory is per process);
+    `profile` names the profile whose LoRA and SPAFIT settings the methods use (default quick).
     """
     import torch
 
@@ -208,7 +218,7 @@ def run_bench(methods=METHODS, model: str | None = None, tiny: bool = False, ran
     model = model or get_profile("quick").model_name
     spec = {"model": model, "tiny": tiny, "random_init": random_init, "batch_size": batch_size,
             "seq_length": seq_length, "steps": steps, "warmup": warmup, "device": device, "seed": seed,
-            "threads": threads}
+            "threads": threads, "profile": get_profile(profile or "quick").name}
     facts = model_facts(spec)
     layers = facts["num_layers"]
     if n1 is None or n2 is None:
@@ -220,8 +230,10 @@ def run_bench(methods=METHODS, model: str | None = None, tiny: bool = False, ran
         raise ValueError(f"the tiny model has 128 positions; --seq-length must be <= 128, got {seq_length}")
     spec.update(n1=n1, n2=n2)
     isolate = (device == "cpu") if isolate is None else isolate
-    # On a GPU the step runs under bf16 autocast, so activations take 2 bytes a value.
-    predicted = predictions(methods, facts, n1, n2, batch_size, seq_length, 2 if device == "cuda" else 4)
+    # On a GPU the step runs under bf16 autocast, so activations take 2 bytes a value; on a CPU, attention with
+    # dropout takes PyTorch's unfused path, which keeps the attention probabilities.
+    predicted = predictions(methods, facts, n1, n2, batch_size, seq_length, 2 if device == "cuda" else 4,
+                            attention_kind(device, facts["attention_dropout"]), get_profile(spec["profile"]))
 
     runs = {m: [] for m in methods}
     total = rounds * len(methods)
@@ -260,35 +272,21 @@ def run_bench(methods=METHODS, model: str | None = None, tiny: bool = False, ran
             "memory_ratio_model": predicted_ratio["memory"][m], "model_memory_mb": predicted[m]["memory"] / 2**20,
             "step_seconds_per_round": [statistics.median(x["step_seconds"]) for x in runs[m]],
             "peak_mb_per_round": [x["peak_bytes"] / 2**20 for x in runs[m]],
+            # the same batch and model in every round, so the split and the backward's reach are the same too
+            "parts": {k: runs[m][0]["parts"][k] for k in PARTS}, "parts_model": predicted[m]["parts"],
+            "activations_by_layer": runs[m][0]["parts"]["activations_by_layer"],
+            "weight_copies": runs[m][0]["parts"]["weight_copies"],
+            "backward_layers": runs[m][0]["parts"]["backward_layers"],
+            "backward_layers_model": predicted[m]["backward_layers"],
         })
     first = runs[methods[0]][0]
     return {
         "model": "tiny random BERT" if tiny else model + (" (random init)" if random_init else ""),
-        "num_layers": layers, "n1": n1, "n2": n2, "batch_size": batch_size, "seq_length": seq_length,
+        "profile": spec["profile"], "num_layers": layers, "n1": n1, "n2": n2, "batch_size": batch_size,
+        "seq_length": seq_length,
         "steps": steps, "warmup": warmup, "rounds": rounds, "device": first["device"],
         "threads": first["threads"], "cpu_count": os.cpu_count(), "isolated": isolate,
         "memory_source": first["memory_source"],
         "memory_measures": "peak memory a training step adds on top of the loaded, prepared model",
         "rows": rows,
     }
-
-
-def bench_table(report: dict) -> str:
-    """The printed table: measured values, their ratio to full fine-tuning, and the cost model's ratio."""
-    from ..tuning.params import format_table
-
-    table = [("method", "trainable", "step s", "ratio", "model", "cpu ratio", "forward s", "ratio", "model", "peak MB",
-              "ratio", "model")]
-    for r in report["rows"]:
-        table.append((r["method"], f"{r['trainable']:,}", f"{r['step_seconds']:.3f}", f"{r['step_ratio']:.2f}",
-                      f"{r['step_ratio_model']:.2f}", f"{r['step_cpu_ratio']:.2f}", f"{r['forward_seconds']:.3f}", f"{r['forward_ratio']:.2f}",
-                      f"{r['forward_ratio_model']:.2f}", f"{r['peak_mb']:.0f}", f"{r['memory_ratio']:.2f}",
-                      f"{r['memory_ratio_model']:.2f}"))
-    head = (f"{report['model']}, {report['num_layers']} layers, SPAFIT N1={report['n1']} N2={report['n2']}; "
-            f"batch {report['batch_size']} x {report['seq_length']} tokens on {report['device']} "
-            f"({report['threads']} threads); medians of {report['rounds']} round(s) x {report['steps']} steps "
-            f"after {report['warmup']} warm-up\n"
-            "ratio: to full fine-tuning; model: the cost model's prediction; cpu ratio: the step's process CPU "
-            "time (less disturbed by other work on the machine); peak MB: "
-            f"{report['memory_measures']} ({report['memory_source']})\n\n")
-    return head + format_table(table)

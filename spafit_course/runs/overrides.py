@@ -6,14 +6,17 @@ field and what it allows, never minutes later inside a tokenizer or a training l
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import fields
 
-#: Token limits of a sequence: the position limit of every BERT-family checkpoint the course supports, and the
-#: least that leaves room for [CLS], two [SEP] and one word (below it the tokenizers ignore the limit).
-MIN_LENGTH, MAX_POSITIONS = 4, 512
+from ..tuning.limits import MAX_POSITIONS, MIN_LENGTH  # noqa: F401  (re-exported: callers import them from here)
 
 #: The largest seed torch and NumPy take.
 MAX_SEED = 2 ** 32 - 1
+
+#: Upper bounds far above any real run (GLUE's largest training set, MNLI, has 393k examples) and low enough that
+#: a slip of the keyboard (an extra zero, or twenty) is refused at once instead of planning a run of years.
+MAX_EXAMPLES, MAX_BATCH, MAX_EPOCHS = 10_000_000, 4096, 100
 
 
 def is_int(value) -> bool:
@@ -36,8 +39,8 @@ def _int_in(low: int, high: int | None = None):
     return (lambda v: is_int(v) and v >= low and (high is None or v <= high)), allowed
 
 
-def _positive_number():
-    return (lambda v: is_number(v) and v > 0), "a finite number > 0"
+def _epochs():
+    return (lambda v: is_number(v) and 0 < v <= MAX_EPOCHS), f"a number > 0 and <= {MAX_EPOCHS}"
 
 
 def _text():
@@ -47,8 +50,8 @@ def _text():
 #: field -> (test, what it allows); fields not listed here are not checked (a field added later, say).
 FIELD_RULES = {
     "name": _text(), "model_name": _text(), "hardware": _text(),
-    "train_size": _int_in(1), "eval_size": _int_in(1), "batch_size": _int_in(1),
-    "max_length": _int_in(MIN_LENGTH, MAX_POSITIONS), "epochs": _positive_number(),
+    "train_size": _int_in(1, MAX_EXAMPLES), "eval_size": _int_in(1, MAX_EXAMPLES), "batch_size": _int_in(1, MAX_BATCH),
+    "max_length": _int_in(MIN_LENGTH, MAX_POSITIONS), "epochs": _epochs(),
     "seed": _int_in(0, MAX_SEED),
     "train_pooler": ((lambda v: isinstance(v, bool)), "True or False"),
     "warmup_ratio": ((lambda v: is_number(v) and 0 <= v < 1), "a number in [0, 1)"),
@@ -117,14 +120,35 @@ def _settings(name: str, current: dict, settings) -> dict:
     return dict(settings)
 
 
+def plain_int(text: str) -> int | None:
+    """The integer a string of plain ASCII digits writes, else None.
+
+    Python's int() also reads "16_0" (as 160), " 16", "+16" and full-width or other scripts' digits; a size read
+    from the environment is refused unless it is written the one plain way.
+    """
+    return int(text) if re.fullmatch(r"[0-9]+", text) else None
+
+
+def plain_decimal(text: str) -> float | None:
+    """The number a plain decimal ("2", "0.5") writes, else None (no exponent, sign, "_", inf or nan)."""
+    return float(text) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) else None
+
+
 def env_value(variable: str, text: str, field: str):
     """The value of a SPAFIT_* size variable for `field`, or a ValueError naming the variable and the rule."""
     test, allowed = FIELD_RULES[field]
-    try:
-        value = int(text) if allowed != "a finite number > 0" else float(text)
-    except ValueError:
-        value = None
+    value = plain_decimal(text) if field == "epochs" else plain_int(text)
     if value is None or not test(value):
-        allowed = allowed.replace("a finite number > 0", "a positive finite number")
-        raise ValueError(f"{variable}={text!r} must be {allowed}; unset it to use the profile's {field}")
+        form = "plain decimal digits, like 0.5 or 2" if field == "epochs" else "plain decimal digits, like 64"
+        raise ValueError(f"{variable}={text!r} must be {allowed}, written in {form}; unset it to use the "
+                         f"profile's {field}")
     return value
+
+
+def check_steps(epochs: float, examples: int, batch_size: int, where: str = "the profile") -> None:
+    """Refuse an epoch count that gives less than one optimizer step on `examples` in batches of `batch_size`
+    (the Trainer would round it up to one step and the run would not be what its epochs say)."""
+    per_epoch = math.ceil(examples / batch_size)
+    if epochs * per_epoch < 1:
+        raise ValueError(f"{where}: epochs={epochs:g} on {examples} training examples in batches of {batch_size} "
+                         f"({per_epoch} step(s) per epoch) is less than one step; use epochs >= {1 / per_epoch:.3g}")

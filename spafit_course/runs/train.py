@@ -36,6 +36,8 @@ class TrainResult:
     peak_memory_mb: float
     device: str
     extra: dict = field(default_factory=dict)
+    #: {"loss": [[step, training loss]], "watch": [[step, loss, headline metric]] on the watched split}
+    history: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +78,43 @@ class StepClock(TrainerCallback):
         self.peak_rss = max(self.peak_rss, psutil.Process().memory_info().rss)
 
 
+class History(TrainerCallback):
+    """The training loss at every logging step, and the watched split's loss and metric at every evaluation:
+    what a learner plots to see whether a run has flattened (lessons 01-06)."""
+
+    def __init__(self, metric: str):
+        self.metric = f"eval_{metric}"
+        self.loss: list[list[float]] = []
+        self.watch: list[list[float]] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        logs = logs or {}
+        if "loss" in logs:
+            self.loss.append([state.global_step, round(float(logs["loss"]), 5)])
+        if self.metric in logs:
+            self.watch.append([state.global_step, round(float(logs["eval_loss"]), 5),
+                               round(float(logs[self.metric]), 5)])
+
+
+class WatchWithoutChanging(TrainerCallback):
+    """Scoring the watched split while training must not change the run: every DataLoader draws its seed from
+    torch's global random state, which the dropout masks of later steps also draw from. The state at the end of
+    each step is put back after the evaluation that follows it."""
+
+    def __init__(self):
+        self._state = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self._state = (torch.random.get_rng_state(),
+                       torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
+
+    def on_evaluate(self, args, state, control, **kwargs):
+        if self._state is not None:
+            torch.random.set_rng_state(self._state[0])
+            if self._state[1] is not None:
+                torch.cuda.set_rng_state_all(self._state[1])
+
+
 class BarsOnly(ProgressCallback):
     """The console progress bars, without the dict of logs printed under them."""
 
@@ -108,17 +147,21 @@ def length_grouping() -> dict:
 
 def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets: dict,
                        learning_rate: float, epochs: float = 1, batch_size: int = 32, seed: int = 42,
-                       warmup_ratio: float = 0.06, progress: bool = True, output_dir: str | None = None
-                       ) -> TrainResult:
+                       warmup_ratio: float = 0.06, progress: bool = True, output_dir: str | None = None,
+                       watch=None, watch_points: int = 0) -> TrainResult:
     """Train `model` (already prepared by a method) on `train_dataset`, then score every eval split.
 
-    Returns the task's metrics per split, trainable and total parameters, wall time, the median step time and
+    Returns the task's metrics per split, trainable and total parameters, wall time, the median step time,
     peak memory (GPU: `torch.cuda.max_memory_allocated`; CPU: the process's peak resident memory, sampled
-    after every step).
+    after every step) and the history: the training loss against steps (about 100 points at most) and, when
+    `watch` (a tokenised split, e.g. validation) and `watch_points` are given, its loss and headline metric at
+    that many evenly spaced steps, the last one included.
     """
     task = get_task(task_name)
     counts = count_parameters(model)
     steps_per_epoch = math.ceil(len(train_dataset) / batch_size)
+    total_steps = math.ceil(steps_per_epoch * epochs)
+    watching = watch is not None and watch_points > 0
     args = TrainingArguments(
         output_dir=output_dir or tempfile.mkdtemp(prefix="spafit-"),
         per_device_train_batch_size=batch_size,
@@ -129,9 +172,12 @@ def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets
         weight_decay=0.0,
         seed=seed,
         data_seed=seed,
-        eval_strategy="no",
+        eval_strategy="steps" if watching else "no",
+        eval_steps=max(1, math.ceil(total_steps / watch_points)) if watching else None,
         save_strategy="no",
-        logging_strategy="no",
+        logging_strategy="steps",
+        logging_steps=max(1, total_steps // 100),
+        logging_first_step=True,
         report_to="none",
         disable_tqdm=not progress,
         dataloader_num_workers=0,
@@ -140,10 +186,15 @@ def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets
         **length_grouping(),
         **device_flags(),
     )
-    clock = StepClock()
-    trainer = Trainer(model=model, args=args, train_dataset=train_dataset,
+    clock, history = StepClock(), History(task.headline_metric)
+
+    def watched_metrics(prediction):
+        return task_metrics(task, prediction.predictions, prediction.label_ids)
+
+    trainer = Trainer(model=model, args=args, train_dataset=train_dataset, eval_dataset=watch if watching else None,
+                      compute_metrics=watched_metrics if watching else None,
                       data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                      callbacks=[clock])
+                      callbacks=[clock, history] + ([WatchWithoutChanging()] if watching else []))
     # The Trainer prints its log dicts under the bars (or alone without bars); keep only the bars.
     trainer.callback_handler.pop_callback(PrinterCallback)
     if progress and trainer.callback_handler.pop_callback(ProgressCallback) is not None:
@@ -156,6 +207,8 @@ def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets
     trainer.train()
     synchronize()
     train_seconds = time.perf_counter() - start
+    if watching and (not history.watch or history.watch[-1][0] != trainer.state.global_step):
+        trainer.evaluate()  # the watched split at the last step too, where the run ends
 
     metrics = {}
     for split, dataset in eval_datasets.items():
@@ -172,4 +225,5 @@ def train_and_evaluate(model, tokenizer, task_name, train_dataset, eval_datasets
         metrics=metrics, trainable=counts.trainable, total=counts.total, train_seconds=train_seconds,
         median_step_seconds=statistics.median(clock.step_seconds) if clock.step_seconds else float("nan"),
         steps=len(clock.step_seconds), peak_memory_mb=peak, device=device,
+        history={"loss": history.loss, **({"watch": history.watch} if watching else {})},
     )

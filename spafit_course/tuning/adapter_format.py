@@ -11,12 +11,14 @@ from torch import nn
 from .architectures import num_layers
 from .atomic import check_folder
 from .heads import HEADS, head_of
+from .limits import MAX_POSITIONS, MIN_LENGTH
 from .spafit import SpafitConfig
 
 WEIGHTS_NAME = "spafit_adapter.safetensors"
 CONFIG_NAME = "spafit_adapter.json"
 FORMAT = "spafit-course adapter"
 FORMAT_VERSION = 2  # 2 records the head; a file without one (version 1) was saved from a "cls" head
+KNOWN_VERSIONS = (1, 2)
 
 
 def base_model_facts(model: nn.Module) -> dict:
@@ -40,37 +42,67 @@ def check_adapter_info(info: dict, where) -> None:
     def fail(what):
         raise ValueError(f"{where}: {what}")
 
+    version = info.get("format_version")
+    if not (_positive_int(version) and version in KNOWN_VERSIONS):
+        fail(f"format_version {version!r} is not one this package reads ({', '.join(map(str, KNOWN_VERSIONS))}); "
+             "save the adapter again with this version of spafit-course")
     missing = [k for k in ("spafit_config", "tensors", "model_type", "hidden_size", "num_layers", "num_labels")
                if k not in info]
     if missing:
         fail(f"lacks the entries {missing}")
-    for key in ("hidden_size", "num_layers", "num_labels", "vocab_size", "max_length"):
+    for key in ("hidden_size", "num_layers", "num_labels", "vocab_size"):
         value = info.get(key)
-        if (key in ("vocab_size", "max_length") and value is None) or _positive_int(value):
+        if (key == "vocab_size" and value is None) or _positive_int(value):
             continue
-        fail(f"{key} must be a positive integer{' or null' if key in ('vocab_size', 'max_length') else ''}, "
-             f"got {value!r}")
-    if info.get("head") is not None and info["head"] not in HEADS:
-        fail(f"head must be one of {', '.join(HEADS)} (or absent: \"cls\"), got {info['head']!r}")
+        fail(f"{key} must be a positive integer{' or null' if key == 'vocab_size' else ''}, got {value!r}")
+    length = info.get("max_length")
+    if length is not None and not (_positive_int(length) and MIN_LENGTH <= length <= MAX_POSITIONS):
+        fail(f"max_length must be an integer in {MIN_LENGTH}..{MAX_POSITIONS} or null, got {length!r}")
     for key in ("model_type", "base_model_name", "task"):
         if not (isinstance(info.get(key), str) or (key != "model_type" and info.get(key) is None)):
             fail(f"{key} must be a string, got {info.get(key)!r}")
     tensors = info["tensors"]
-    if not isinstance(tensors, dict) or not all(
-            isinstance(shape, list) and all(isinstance(n, int) and n >= 0 for n in shape) for shape in tensors.values()):
-        fail("tensors must map each tensor name to its shape, a list of integers")
+    if not isinstance(tensors, dict) or not tensors or not all(
+            isinstance(shape, list) and all(_count(n) for n in shape)
+            for shape in tensors.values()):
+        fail("tensors must map each tensor name to its shape, a list of integers (and name at least one)")
+    _check_head(info, version, fail)
     names = info.get("label_names")
     if names is not None and (not isinstance(names, list) or len(names) != info["num_labels"]
                               or not all(isinstance(n, str) for n in names)):
         fail(f"label_names must be null or a list of {info['num_labels']} strings (one per label), got {names!r}")
+    digest = info.get("weights_sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64):
+        fail(f"weights_sha256 must be a SHA-256 hex digest or absent, got {digest!r}")
     try:
-        SpafitConfig.from_dict(info["spafit_config"])
+        config = SpafitConfig.from_dict(info["spafit_config"])
     except (TypeError, ValueError) as error:
         fail(f"bad spafit_config: {error}")
+    if adapter_head(info) == "mean" and config.train_pooler:
+        fail("head \"mean\" has no pooler, but spafit_config trains one (train_pooler true): one of the two was "
+             "edited; save the adapter again")
+
+
+def _check_head(info: dict, version: int, fail) -> None:
+    """Version 2 names its head; version 1 predates heads and was always BERT's "cls" head."""
+    head = info.get("head")
+    if version >= 2 and head is None:
+        fail(f"lacks the entry \"head\" that format_version {version} records ({' or '.join(HEADS)})")
+    if head is not None and head not in HEADS:
+        fail(f"head must be one of {', '.join(HEADS)}, got {head!r}")
+    if version == 1 and head not in (None, "cls"):
+        fail(f"head {head!r} in a format_version 1 file, which predates other heads than \"cls\"")
+    pooled = [name for name in info["tensors"] if ".pooler." in name]
+    if head == "mean" and pooled:
+        fail(f"head \"mean\" has no pooler, but the tensors include {pooled[:2]}")
 
 
 def _positive_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+    return _count(value) and value > 0
+
+
+def _count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def adapter_files(path) -> tuple[Path, Path]:

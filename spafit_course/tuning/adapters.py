@@ -17,6 +17,7 @@ for inference. Full fine-tuning has no adapter (every weight trained): `save_ada
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from pathlib import Path
 
@@ -82,9 +83,12 @@ def save_adapter(model: nn.Module, path, base_model_name: str | None = None, tas
     twin = _fresh_twin(model)
     if twin is not None:  # the dry run load_adapter will make, so an adapter that saves also loads
         check_tensors_fit(tensors, _spafit_shapes(twin, config), folder)
-    # both files are complete before either replaces the previous adapter's, so a failed save leaves it loadable
+    # both files are complete before either replaces the previous adapter's, so a failed save leaves it loadable;
+    # the description names its weights by their digest, so a reader that meets the new weights beside the old
+    # description (a save in progress, or files of two saves) refuses the pair instead of mixing them
     with atomic_files(weights, config_file) as (new_weights, new_config):
         save_file(tensors, str(new_weights), metadata={"format": "pt"})
+        info["weights_sha256"] = hashlib.sha256(new_weights.read_bytes()).hexdigest()
         new_config.write_text(json.dumps(info, indent=2) + "\n")
     return folder
 
@@ -113,21 +117,36 @@ def read_adapter_config(path) -> dict:
 
 
 def read_adapter_tensors(path, info: dict | None = None) -> dict[str, torch.Tensor]:
-    """The saved tensors, checked against the config's list of names and shapes."""
-    from safetensors.torch import load_file
+    """The saved tensors, checked against the config: its digest of the file (when it records one), its list of
+    names and shapes, and finite floating-point values."""
+    from safetensors.torch import load
 
     weights, config_file = adapter_files(path)
     info = info if info is not None else read_adapter_config(path)
+    data = weights.read_bytes()  # read once: the digest and the tensors are of the same bytes
     try:
-        tensors = load_file(str(weights))
+        tensors = dict(sorted(load(data).items()))  # by name, as load_file gives them
     except Exception as error:  # safetensors raises its own SafetensorError for truncated or garbled files
         raise ValueError(f"cannot read {weights}: {error} (the file is truncated or not a safetensors file; "
                          "save the adapter again)") from None
+    digest = info.get("weights_sha256")
+    if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        raise ValueError(f"{weights} is not the file {config_file.name} describes (weights_sha256 differs): the "
+                         "adapter is being saved, or the folder mixes files of two saves; load it once the save "
+                         "is done, or save it again")
     listed = {name: list(shape) for name, shape in info["tensors"].items()}
     found = {name: list(t.shape) for name, t in tensors.items()}
     if listed != found:
         diff = sorted(set(listed) ^ set(found)) or sorted(n for n in listed if listed[n] != found[n])
         raise ValueError(f"{weights} does not match the tensor list in {config_file.name} (differing: {diff[:5]})")
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            raise ValueError(f"{weights}: tensor {name} has dtype {tensor.dtype}; an adapter holds floating-point "
+                             "weights")
+        bad = int((~torch.isfinite(tensor)).sum())
+        if bad:
+            raise ValueError(f"{weights}: tensor {name} holds {bad} NaN or infinite value(s) of {tensor.numel()}; "
+                             "the training diverged or the file was damaged, so it would predict nonsense")
     return tensors
 
 
@@ -184,6 +203,10 @@ def check_tensors_fit(tensors: dict, expected: dict, path) -> None:
              for n, t in tensors.items() if tuple(t.shape) != expected[n][0]]
     if wrong:
         raise ValueError(f"adapter {path} has mismatched shapes: " + "; ".join(wrong[:5]))
+    frozen = sorted(n for n in tensors if not expected[n][1])
+    if frozen:
+        raise ValueError(f"adapter {path}: tensor(s) {frozen[:3]} are frozen weights of the base model, not part of "
+                         "what its spafit_config trains; loading would overwrite the base model with them")
     missing = sorted(n for n, (_, trains) in expected.items() if trains and n not in tensors)
     if missing:
         raise ValueError(f"adapter {path} lacks trained parameters of the adapted model: {missing[:5]}")

@@ -6,6 +6,9 @@ write that fails (a full disk, an error while encoding, an interrupt) leaves the
 files that belong together (an adapter's weights and its description) are all written first and moved into
 place only once every one of them is complete, so a failed save leaves the previous set loadable.
 
+A process killed outright (SIGKILL, a power cut) cannot remove its temporary files; their names carry the
+writer's process id, and the next write of the same file removes those whose writer is gone.
+
 `check_writable` refuses, before any work, a path that cannot become a file (a folder in its place, a file
 where a folder should be, no permission), naming the file's role.
 """
@@ -14,8 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
+
+#: A temporary file of an unknown writer (named before names carried the process id) is stale after this long.
+STALE_SECONDS = 3600
 
 
 def check_writable(path, role: str = "output file") -> Path:
@@ -53,10 +61,42 @@ def check_folder(path, what: str, files: dict[str, str]) -> Path:
 
 
 def _temporary_name(path: Path) -> Path:
-    """A new empty file next to `path`, ending like it (matplotlib picks its format from the ending)."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    """A new empty file next to `path`, ending like it (matplotlib picks its format from the ending), named
+    .NAME.PID.RANDOM.tmpSUFFIX so that a later write can tell whether its writer still runs."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=f".tmp{path.suffix}",
+                                    dir=path.parent)
     os.close(handle)
     return Path(name)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (one of another user's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
+
+
+def stale_temporaries(path) -> list[Path]:
+    """The temporary files of earlier writes of `path` whose writer is gone (killed before it could clean up)."""
+    path = Path(path)
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?:([0-9]+)\.)?[a-z0-9_]{8}"
+                         + re.escape(f".tmp{path.suffix}"))
+    found = []
+    with contextlib.suppress(OSError):
+        for candidate in path.parent.iterdir():
+            match = pattern.fullmatch(candidate.name)
+            if not match or not candidate.is_file():
+                continue
+            pid = match.group(1)
+            if pid is not None and int(pid) != os.getpid() and not process_alive(int(pid)):
+                found.append(candidate)
+            elif pid is None and time.time() - candidate.stat().st_mtime > STALE_SECONDS:
+                found.append(candidate)
+    return sorted(found)
 
 
 def _mode(path: Path) -> int:
@@ -91,6 +131,8 @@ def atomic_files(*paths):
     finals = [Path(p) for p in paths]
     for final in finals:
         final.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in stale_temporaries(final):
+            _remove(leftover)
     temporary = []
     try:
         for final in finals:

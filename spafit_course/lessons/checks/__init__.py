@@ -1,4 +1,4 @@
-"""Instant checks for the practice notebooks in exercises/ (lessons 00-06).
+"""Instant checks for the practice notebooks in exercises/ (lessons 00-07).
 
 Each `check_*` function takes the learner's function, class or model, runs it on tiny randomly initialised
 models (`models.tiny_model`) in a second or two, and compares every property the exercise asks for with the
@@ -27,6 +27,9 @@ from .comparison import (check_choose_and_report, check_estimate_reading, check_
 from .control import check_control_prediction, check_control_reading
 from .probes import (check_depth_claim, check_flip, check_flip_prediction, check_flip_reading, check_layer_features,
                      check_probe_curve, reference_layer_features, reference_probe_curve)
+from .savings import (check_adam_prediction, check_adam_state, check_cheapest_prediction, check_cheapest_within,
+                      check_half_prediction, check_halving_n1, check_layers_reached, check_step_reading,
+                      reference_adam_state_bytes, reference_cheapest_within)
 from .spafit import SPAFIT_CASES, check_spafit
 from .answers import answer_check, try_run
 from .readings import Option
@@ -49,7 +52,9 @@ __all__ = ["check_bias_movement", "check_key_bias_prediction", "check_movement_r
            "reference_choose_and_report", "reference_selection_scores", "check_control_prediction",
            "check_control_reading", "check_depth_claim", "check_flip", "check_flip_prediction", "check_flip_reading",
            "check_layer_features", "check_probe_curve", "reference_layer_features", "reference_probe_curve",
-           "SPAFIT_CASES", "check_spafit", "Option", "answer_check", "try_run", "ALPHA_SETTINGS", "alpha_for",
+           "check_adam_prediction", "check_adam_state", "check_cheapest_prediction", "check_cheapest_within",
+           "check_half_prediction", "check_halving_n1", "check_layers_reached", "check_step_reading",
+           "reference_adam_state_bytes", "reference_cheapest_within", "SPAFIT_CASES", "check_spafit", "Option", "answer_check", "try_run", "ALPHA_SETTINGS", "alpha_for",
            "check_alpha_prediction", "check_best_error", "check_rank_prediction", "check_rank_reading",
            "reference_alpha_errors", "reference_best_error", "check_embedding_prediction", "check_embedding_share",
            "check_head_scores", "check_readout_claim", "check_spread_prediction", "reference_embedding_share",
