@@ -25,8 +25,8 @@ def layer_budget(hf_config, config: SpafitConfig | None) -> list[int]:
 
 
 def uniform_lora(profile: Profile, r: int) -> SpafitConfig:
-    """LoRA plus biases on every layer at rank r, with SPAFIT's targets, alpha and bias terms, so only where the
-    parameters sit (and the rank that spends the same budget) differs from SPAFIT (lesson 06)."""
+    """LoRA plus biases on every layer at rank r, with SPAFIT's targets, alpha and bias terms (lesson 06). Besides
+    where the parameters sit, the share of biases, alpha / r and the number of LoRA layers differ from SPAFIT's."""
     s = profile.spafit
     return SpafitConfig(n1=0, n2=0, targets=s["targets"], r=r, alpha=s["alpha"], train_pooler=profile.train_pooler)
 

@@ -138,3 +138,43 @@ def verdict(name_a: str, name_b: str, difference: PairedDifference) -> str:
     if difference.mean < 0:
         name_a, name_b, difference = name_b, name_a, difference.reversed()
     return f"{name_a} scores higher than {name_b}, by about {difference.mean * 100:.1f} points ({difference})"
+
+
+def paired_p_value(a, b) -> float:
+    """The two-sided p-value of a paired t-test of A against B (SciPy's `ttest_rel`); 1 where the differences
+    have no spread, since a t-test then says nothing (lessons 03-06)."""
+    a, b = _scores(a, "a"), _scores(b, "b")
+    if len(a) != len(b):
+        raise ValueError(f"a and b must pair up seed by seed; got {len(a)} and {len(b)} scores")
+    if np.ptp(a - b) < 1e-12:
+        return 1.0
+    p = float(scipy_stats.ttest_rel(a, b).pvalue)
+    return 1.0 if p != p else p
+
+
+def holm_adjusted(p_values) -> list[float]:
+    """Holm's adjusted p-values in the given order (`inference.holm`, the one implementation)."""
+    from .inference import holm
+
+    return holm(p_values)
+
+
+def holm_verdicts(named_pairs, alpha: float = 1 - CONFIDENCE) -> list[str]:
+    """The sentence each of a family of paired comparisons [(name A, name B, A scores, B scores)] allows once
+    Holm's correction over the whole family is applied: which is higher only where the adjusted p-value is below
+    `alpha` (lessons 03-06 print these; `inference.family_verdicts` adds the raw p-values)."""
+    named_pairs = list(named_pairs)
+    adjusted = holm_adjusted([paired_p_value(a, b) for _, _, a, b in named_pairs])
+    m = len(named_pairs)
+    lines = []
+    for (name_a, name_b, a, b), q in zip(named_pairs, adjusted):
+        d = paired_difference(a, b)
+        if q >= alpha:
+            lines.append(f"{name_a} and {name_b}: no difference detectable after Holm's correction over {m} "
+                         f"comparisons ({d}; adjusted p = {q:.3f})")
+            continue
+        if d.mean < 0:
+            name_a, name_b, d = name_b, name_a, d.reversed()
+        lines.append(f"{name_a} scores higher than {name_b}, by about {d.mean * 100:.1f} points ({d}; Holm-adjusted "
+                     f"p = {q:.3f} of {m} comparisons)")
+    return lines
