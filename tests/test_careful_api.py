@@ -77,7 +77,8 @@ def test_with_overrides_refuses_bad_values_naming_the_field(changes, message):
 
 
 def test_with_overrides_keeps_good_values_and_makes_numpy_integers_plain():
-    profile = QUICK.with_overrides(train_size=np.int64(8), seed=np.int32(7), epochs=0.5, max_length=4, eval_size=None)
+    profile = QUICK.with_overrides(train_size=np.int64(8), batch_size=4, seed=np.int32(7), epochs=0.5, max_length=4,
+                                   eval_size=None)  # half an epoch of two steps: one step
     assert (profile.train_size, profile.seed, profile.epochs, profile.max_length) == (8, 7, 0.5, 4)
     assert type(profile.train_size) is int and profile.eval_size == QUICK.eval_size
 

@@ -465,7 +465,8 @@ def test_the_control_checks_read_the_paired_gaps():
     assert not ok and "wholly below zero" in text and "top gap minus embeddings' gap +0.045 [+0.012, +0.078]" in text, text
     ok, text = verdict(checks.check_control_reading, "c", pretrained, control_curves, 0.53)
     assert not ok and "includes zero; here it does not" in text, text
-    close = [[c[0] + 0.06, c[1], c[2] + 0.06 + d] for c, d in zip(control_curves, (0.01, -0.01, 0.02, -0.015))]
+    close = [[c[0] + 0.06 + e, c[1], c[2] + 0.06 + d] for c, d, e in zip(control_curves, (0.01, -0.01, 0.02, -0.015),
+                                                                        (0.01, 0.0, -0.01, 0.005))]
     assert verdict(checks.check_control_reading, "c", close, control_curves, 0.53)[0]  # overlapping gaps
     ok, text = verdict(checks.check_control_reading, "a", close, control_curves, 0.53)
     assert not ok and "wholly above zero" in text, text
@@ -755,7 +756,9 @@ def test_a_right_answer_in_another_form_passes(check, learner):
     (checks.check_spread_prediction, ("c", np.array([0.60, 0.64, 0.66, 0.68]))),
     (checks.check_forgetting_prediction, ("b", torch.tensor(AFTER), np.array(BEFORE))),
     (checks.check_flip_prediction, ("b", np.array([[0, 2], [0, 3], [0, 2]]))),
-    (checks.check_control_prediction, ("b", np.array(CURVES), tuple(map(tuple, np.array(CURVES) - 0.06)), 0.5)),
+    (checks.check_control_prediction, ("b", np.array(CURVES), tuple(map(tuple, np.array(CURVES) - [[0.06], [0.05],
+                                                                                                [0.07], [0.06]])),
+                                       0.5)),
 ], ids=lambda x: getattr(x, "__name__", ""))
 def test_a_right_value_in_another_container_passes(check, answers_given):
     ok, text = verdict(check, *answers_given)
@@ -793,3 +796,11 @@ def test_learner_raised_looks_for_a_frame_outside_the_package_and_libraries():
         here = error
     assert learner_raised(here)  # this test file stands for a notebook cell
     assert not learner_raised(library_only.with_traceback(None))
+
+
+def test_the_same_difference_on_every_seed_is_a_fail_not_an_error():
+    ok, text = verdict(checks.check_readout_claim, A, [a - 0.02 for a in A], (0.02, 0.02, 0.02), "a")
+    assert not ok and "the same difference every time" in text and "could not use" not in text, text
+    shifted = [[v - 0.06 for v in curve] for curve in CURVES]
+    ok, text = verdict(checks.check_control_reading, "a", CURVES, shifted, 0.5)
+    assert not ok and "the same difference every time" in text, text

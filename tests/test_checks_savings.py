@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from spafit_course.lessons import checks
-from spafit_course.lessons.checks import savings
+from spafit_course.lessons.checks import cheapest, savings
 from spafit_course.runs.costs import layers_reached
 from spafit_course.tuning.architectures import get_layers
 
@@ -149,7 +149,7 @@ def verdict(check, *given):
 FIXED_CHOICES = {
     checks.check_half_prediction: ("b", savings.HALF_OPTIONS),
     checks.check_step_reading: ("b", savings.STEP_OPTIONS),
-    checks.check_cheapest_prediction: ("c", savings.CHEAPEST_OPTIONS),
+    checks.check_cheapest_prediction: ("c", cheapest.CHEAPEST_OPTIONS),
 }
 
 

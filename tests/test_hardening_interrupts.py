@@ -61,6 +61,7 @@ LONG_COMPARE = textwrap.dedent("""
 
     def slow(*args, **kwargs):
         print("training", flush=True)
+        open("training", "w").close()
         time.sleep(120)
 
     experiments.compare_methods = slow
@@ -75,10 +76,10 @@ def test_a_signal_stops_a_command_in_one_line_with_the_shells_status(tmp_path, n
     process = subprocess.Popen([sys.executable, "-c", LONG_COMPARE, str(out)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, env=environment(), cwd=tmp_path)
     try:
-        wait_for(lambda: (out / locks.LOCK_NAME).exists(), 120, "the command to start")
-        time.sleep(1)
+        wait_for(lambda: (tmp_path / "training").exists(), 600, "the command to start")  # on a busy machine
+        assert (out / locks.LOCK_NAME).exists()
         process.send_signal(number)
-        stdout, stderr = process.communicate(timeout=60)
+        stdout, stderr = process.communicate(timeout=300)  # exiting takes long on a busy machine
     finally:
         process.kill()
     assert process.returncode == status, stderr
@@ -119,11 +120,11 @@ def test_the_workers_of_a_pool_stop_with_their_parent(tmp_path, number):
     process = subprocess.Popen([sys.executable, str(script), str(pids)], env=environment(), cwd=tmp_path,
                                stderr=subprocess.PIPE, start_new_session=True)
     try:
-        wait_for(lambda: len(list(pids.iterdir())) == 2, 120, "two workers to start")
+        wait_for(lambda: len(list(pids.iterdir())) == 2, 600, "two workers to start")
         workers = [int(p.stem) for p in pids.iterdir()]
         process.send_signal(number)
         process.wait(timeout=30)  # the parent does not wait for the queued tasks (4 x 120 s)
-        wait_for(lambda: not any(alive(pid) for pid in workers), 15, f"the workers {workers} to end")
+        wait_for(lambda: not any(alive(pid) for pid in workers), 60, f"the workers {workers} to end")
     finally:
         process.kill()
         for path in pids.iterdir():
@@ -278,3 +279,21 @@ def test_compare_with_a_stray_rank_writes_its_results_and_says_why(tmp_path, cap
     assert status == 0, err
     assert "warning: RANK=1 is set but WORLD_SIZE is unset" in err
     assert {p.name for p in tmp_path.iterdir()} == {"compare.json", "compare.csv", "compare.png"}
+
+
+def test_a_half_written_practice_pool_is_computed_again(tmp_path, monkeypatch):
+    import numpy as np
+
+    from spafit_course.lessons import practice
+
+    monkeypatch.setenv("SPAFIT_RUN_MEMO", str(tmp_path))
+    monkeypatch.setattr(practice, "_POOLS", {})
+    sizes = {"train": 4, "test": 3}
+    first = practice.snippet_pool(sizes=sizes)
+    [saved] = tmp_path.glob("practice_pool-*.npz")
+    whole = saved.read_bytes()
+    saved.write_bytes(whole[: len(whole) // 2])  # what a kill or a full disk left before writes were atomic
+    monkeypatch.setattr(practice, "_POOLS", {})
+    again = practice.snippet_pool(sizes=sizes)
+    assert all(np.array_equal(first[s][p], again[s][p]) for s in sizes for p in ("mean", "cls", "labels"))
+    assert saved.stat().st_size == len(whole) and [p.name for p in tmp_path.iterdir()] == [saved.name]

@@ -59,8 +59,8 @@ def validation_means(method: str) -> dict[str, float]:
 def test_the_learning_rate_table_is_the_grid_docs_results_keeps(lesson_row, method, rate):
     assert lesson_row in lesson_markdown()
     means = validation_means(method)
-    assert lesson_row == ("| " + lesson_row.split(" | ")[0].strip("| ") + " | "
-                          + ", ".join(f"{lr}: {m:.3f}" for lr, m in means.items()) + f" | {max(means, key=means.get)} |")
+    tried = ", ".join(f"{lr}: {m:.3f}" for lr, m in means.items())
+    assert lesson_row == f"| {lesson_row.split(' | ')[0].strip('| ')} | {tried} | {max(means, key=means.get)} |"
     assert f"{PROFILE.learning_rates[rate]:.0e}".replace("e-0", "e-") == max(means, key=means.get)
 
 
@@ -84,7 +84,7 @@ def test_every_split_keeps_the_training_splits_share_of_positive_snippets():
 
 
 def test_one_seed_cannot_place_a_score_to_the_nearest_point(record):
-    """Think first of section 7: full fine-tuning's scores spread over about 1.5 points, the head alone's over 3."""
+    """Section 7's think-first: full fine-tuning's scores spread over about 1.5 points, the head alone's over 3."""
     full, head, _ = settings(record)
     assert np.ptp(full) == pytest.approx(0.015, abs=0.003)
     assert np.ptp(head) == pytest.approx(0.03, abs=0.003)
@@ -94,7 +94,8 @@ def test_full_fine_tuning_scores_higher_than_the_head_alone_by_about_five_points
     d = difference(record, "01", FULL, CONTROL)
     assert d.excludes_zero and d.mean > 0 and d.higher == d.n == 5
     assert d.mean == pytest.approx(0.05, abs=0.005)
-    assert d.low == pytest.approx(0.025, abs=0.003) and d.high == pytest.approx(0.07, abs=0.003)  # "about 2.5 to 7"
+    # "the interval runs from about 2.5 to 7"
+    assert d.low == pytest.approx(0.025, abs=0.003) and d.high == pytest.approx(0.07, abs=0.003)
 
 
 def test_the_interval_is_the_mean_plus_or_minus_2_78_standard_errors(record):

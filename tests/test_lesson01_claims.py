@@ -11,7 +11,7 @@ import torch
 from spafit_course.lessons.bitfit_runs import BIAS_FAMILIES
 from spafit_course.lessons.budget import CONTROL
 from spafit_course.lessons.seeds import difference, seed_scores
-from spafit_course.lessons.stats import holm_adjusted, paired_p_value
+from spafit_course.lessons.inference import compare_family
 from spafit_course.runs.profiles import get_profile
 
 PROFILE = get_profile("quick")
@@ -130,10 +130,10 @@ def test_paper_profiles_freeze_the_pooler_as_a_reconstruction():
 PAIRS = [("BitFit", CONTROL), ("full fine-tuning", "BitFit"), ("full fine-tuning", CONTROL)]
 
 
-def holm(record):
-    """Holm-adjusted p-values of the lesson's family of three verdicts, in PAIRS' order."""
+def holm(record) -> list[bool]:
+    """Whether each of the lesson's family of three verdicts survives Holm's correction, in PAIRS' order."""
     scores, _ = seed_scores(record, "01")
-    return holm_adjusted([paired_p_value(scores[a], scores[b]) for a, b in PAIRS])
+    return [c.detected for c in compare_family({(a, b): (scores[a], scores[b]) for a, b in PAIRS})]
 
 
 def test_bitfit_scores_higher_than_the_control_by_about_1_5_points_on_every_seed(record):
@@ -141,7 +141,7 @@ def test_bitfit_scores_higher_than_the_control_by_about_1_5_points_on_every_seed
     assert d.excludes_zero and d.higher == d.n == 5
     assert d.mean == pytest.approx(0.015, abs=0.003)
     assert d.low == pytest.approx(0.01, abs=0.003) and d.high == pytest.approx(0.02, abs=0.003)  # "about 1 to 2"
-    assert holm(record)[0] < 0.05  # "survives Holm's correction over the lesson's three comparisons"
+    assert holm(record)[0]  # "survives Holm's correction over the lesson's three comparisons"
 
 
 def test_bitfit_and_the_control_rose_and_fell_together_so_pairing_pays(record):
@@ -156,14 +156,14 @@ def test_full_fine_tuning_scores_higher_than_bitfit_by_about_3_points(record):
     d = difference(record, "01", "full fine-tuning", "BitFit")
     assert d.excludes_zero and d.mean > 0 and d.higher == d.n == 5
     assert d.mean == pytest.approx(0.03, abs=0.005)
-    assert holm(record)[1] < 0.05
+    assert holm(record)[1]
 
 
 def test_full_fine_tuning_scores_higher_than_the_control_by_about_5_points(record):
     d = difference(record, "01", "full fine-tuning", CONTROL)
     assert d.excludes_zero and d.mean > 0
     assert d.mean == pytest.approx(0.05, abs=0.005)
-    assert holm(record)[2] < 0.05
+    assert holm(record)[2]
 
 
 def test_every_result_lands_13_to_18_points_above_the_majority_rate(record):

@@ -141,15 +141,6 @@ def naming_the_model(name: str):
                       f"{offline}") from error
 
 
-def is_main_process(environ=None) -> bool:
-    """False on every process but rank 0 of a torchrun launch, so results are written once (a RANK left in a
-    plain shell is named in a warning, and this process writes)."""
-    from ..runs.provenance import distributed_launch
-
-    launch = distributed_launch(environ)
-    return launch is None or launch["rank"] == 0
-
-
 def report_error(command: str, error: BaseException) -> int:
     """Print an expected failure as one line on stderr and return the exit status 2."""
     from ..runs.data import first_line

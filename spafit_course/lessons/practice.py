@@ -26,6 +26,7 @@ from ..runs.data import load_task_data, subsample
 from ..runs.models import load_model, load_tokenizer
 from ..runs.profiles import Profile, get_profile
 from ..runs.tasks import get_task
+from ..tuning.atomic import atomic_files
 
 #: The pool every probe experiment draws from: snippets of each split of the profile's task (seed 0).
 POOL_SIZES = {"train": 500, "validation": 300, "test": 300}
@@ -81,10 +82,8 @@ def snippet_pool(profile: Profile | None = None, sizes: dict | None = None, weig
     if name in _POOLS:
         return _POOLS[name]
     path = _pool_path(key)
-    if path is not None and path.exists():
-        with np.load(path) as stored:
-            pool = {split: {part: stored[f"{split}/{part}"] for part in ("mean", "cls", "labels")} for split in sizes}
-    else:
+    pool = _stored_pool(path, sizes) if path is not None and path.exists() else None
+    if pool is None:
         task = get_task(profile.task)
         data = load_task_data(task)
         model = (load_model(profile.model_name, task.num_labels, seed=0) if weights == "pretrained"
@@ -99,12 +98,21 @@ def snippet_pool(profile: Profile | None = None, sizes: dict | None = None, weig
             back = np.argsort(order, kind="stable")
             pool[split] = {"mean": mean[:, back].astype(np.float32), "cls": cls[-1][back].astype(np.float32),
                            "labels": labels}
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(path, **{f"{split}/{part}": value for split, parts in pool.items()
-                              for part, value in parts.items()})
+        if path is not None:  # atomic: a kill or a full disk while saving leaves no half-written pool
+            with atomic_files(path) as temporary:
+                np.savez(temporary, **{f"{split}/{part}": value for split, parts in pool.items()
+                                       for part, value in parts.items()})
     _POOLS[name] = pool
     return pool
+
+
+def _stored_pool(path: Path, sizes: dict) -> dict | None:
+    """The pool kept at `path`, or None when the file cannot be read whole (then it is computed and saved again)."""
+    try:
+        with np.load(path) as stored:
+            return {split: {part: stored[f"{split}/{part}"] for part in ("mean", "cls", "labels")} for split in sizes}
+    except Exception:  # a damaged memo (truncated zip, missing array, ...) is a cache miss, not a broken lesson
+        return None
 
 
 def random_model(name: str, num_labels: int = 2, seed: int = 0):

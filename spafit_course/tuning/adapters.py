@@ -6,7 +6,7 @@ the task head. It is a folder of two files,
     spafit_adapter.safetensors   the trained tensors, by their names in the adapted model
     spafit_adapter.json          how to rebuild the model: base model name, SpafitConfig, task, label count,
                                  the head ("cls" or "mean", heads.py), model type, hidden size, layer count,
-                                 package version, tensor names and shapes
+                                 package version, tensor names and shapes, the weights file's SHA-256
 
 so a few hundred kilobytes turn the shared base model into the fine-tuned one. `load_adapter` applies SPAFIT
 with the saved config to a fresh base model with the saved head and loads the tensors; `merge_adapter` folds LoRA into the weights

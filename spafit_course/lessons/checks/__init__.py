@@ -27,9 +27,9 @@ from .comparison import (check_choose_and_report, check_estimate_reading, check_
 from .control import check_control_prediction, check_control_reading
 from .probes import (check_depth_claim, check_flip, check_flip_prediction, check_flip_reading, check_layer_features,
                      check_probe_curve, reference_layer_features, reference_probe_curve)
-from .savings import (check_adam_prediction, check_adam_state, check_cheapest_prediction, check_cheapest_within,
-                      check_half_prediction, check_halving_n1, check_layers_reached, check_step_reading,
-                      reference_adam_state_bytes, reference_cheapest_within)
+from .savings import (check_adam_prediction, check_adam_state, check_half_prediction, check_halving_n1,
+                      check_layers_reached, check_step_reading, reference_adam_state_bytes)
+from .cheapest import check_cheapest_prediction, check_cheapest_within, reference_cheapest_within
 from .spafit import SPAFIT_CASES, check_spafit
 from .answers import answer_check, try_run
 from .readings import Option

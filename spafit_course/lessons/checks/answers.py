@@ -118,6 +118,16 @@ def _likely_interval_mistake(a, b, got) -> str | None:
     return None
 
 
+def paired(a, b, what: str, unit: str = "seed") -> PairedDifference:
+    """stats.paired_difference(a, b), or a FAIL where it refuses them (the same nonzero difference on every seed:
+    its interval would have zero width, a certainty no handful of seeds gives)."""
+    try:
+        return paired_difference(a, b)
+    except ValueError as error:
+        raise CheckFailed(f"{what}: differences that vary from {unit} to {unit}", "scores of separate runs",
+                          "the same difference every time", str(error)) from None
+
+
 def check_paired(what: str, a, b, difference, kind: str = "accuracies", unit: str = "seed",
                  distinct: bool = True) -> PairedDifference:
     """Fail unless `a` and `b` are measurements that pair up (accuracies in [0, 1], or 0/1 answers per item with
@@ -129,7 +139,7 @@ def check_paired(what: str, a, b, difference, kind: str = "accuracies", unit: st
         a = accuracies_of(a, f"{what}: the first list", unit=unit)
         b = accuracies_of(b, f"{what}: the second list", unit=unit)
     pair_up(a, b, what, unit, distinct)
-    expected = paired_difference(a, b)
+    expected = paired(a, b, what, unit)
     got = interval_of(difference)
     if not np.allclose(got, (expected.mean, expected.low, expected.high), atol=1e-6):
         raise CheckFailed(f"{what}: mean difference and its 95 % interval, from your own scores",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..stats import paired_difference
-from .answers import answer_check
+from .answers import answer_check, paired
 from .readings import Option, Reading
 from .tools import CheckFailed, as_list
 from .values import number_of, numbers_of, require, shown
@@ -48,10 +47,10 @@ def control_values(pretrained, control, majority) -> dict:
                           "pass the pretrained model's curves and the random model's, each once")
     gap_0, gap_top = pretrained[:, 0] - control[:, 0], pretrained[:, -1] - control[:, -1]
     return {"c_mean": float(control[:, 0].mean()), "majority": majority,
-            **_interval("m", paired_difference(control[:, 0], np.full(len(control), majority))),
-            **_interval("z", paired_difference(pretrained[:, 0], control[:, 0])),
-            **_interval("t", paired_difference(pretrained[:, -1], control[:, -1])),
-            **_interval("d", paired_difference(gap_top, gap_0))}
+            **_interval("m", paired(control[:, 0], np.full(len(control), majority), "control minus majority")),
+            **_interval("z", paired(pretrained[:, 0], control[:, 0], "the embeddings' gap")),
+            **_interval("t", paired(pretrained[:, -1], control[:, -1], "the top layer's gap")),
+            **_interval("d", paired(gap_top, gap_0, "top gap minus embeddings' gap"))}
 
 
 PREDICTION_OPTIONS = {

