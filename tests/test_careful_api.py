@@ -156,6 +156,18 @@ def test_a_truncated_memo_entry_is_named_with_the_way_out(tmp_path, monkeypatch)
     assert one_line(caught).endswith("delete it to run the experiment again, or unset SPAFIT_RUN_MEMO")
 
 
+@pytest.mark.parametrize("content, kind", [("null", "NoneType"), ("[0.5]", "list"), ('"0.5"', "str")])
+def test_a_memo_entry_of_the_wrong_shape_is_refused_with_the_way_out(tmp_path, monkeypatch, content, kind):
+    monkeypatch.setenv("SPAFIT_RUN_MEMO", str(tmp_path))
+    budget.remembered("demo", lambda: {"score": 0.5}, seed=1)
+    (entry,) = tmp_path.iterdir()
+    entry.write_text(content)  # valid JSON, but no experiment's result
+    with pytest.raises(ValueError) as caught:
+        budget.remembered("demo", lambda: {"score": 0.5}, seed=1)
+    assert one_line(caught) == (f"the run memo entry {entry} holds {kind}, not an experiment's result (a JSON "
+                                "object); delete it to run the experiment again, or unset SPAFIT_RUN_MEMO")
+
+
 @pytest.mark.parametrize("where", ["a-file", "a-file/below"])
 def test_a_misplaced_memo_fails_before_the_run(tmp_path, monkeypatch, where):
     (tmp_path / "a-file").write_text("not a folder")

@@ -493,6 +493,12 @@ def test_the_stretch_check_reads_the_measured_drift_and_probe():
     ok, text = verdict(checks.check_stretch, "a", 0.27, 0.0)
     assert not ok and "measured drift 0.270" in text
     assert verdict(checks.check_stretch, "a", 0.01, 0.0)[0]
+    # a regularised probe moves a little either way; a gain is never read as "worse"
+    assert verdict(checks.check_stretch, "b", 0.27, +0.08)[0]
+    assert verdict(checks.check_stretch, "b", 0.27, -0.03)[0]
+    ok, text = verdict(checks.check_stretch, "b", 0.27, -0.05)
+    assert not ok and "probe change -0.050" in text
+    assert verdict(checks.check_stretch, "c", 0.27, -0.05)[0]
 
 
 # ---------------------------------------------------------------- paired intervals and the decisions they allow

@@ -85,6 +85,22 @@ def test_a_difference_the_uncorrected_interval_allows_can_fall_to_holm():
     assert "no difference detectable at this budget after Holm's correction" in str(first)
 
 
+def test_a_difference_without_spread_is_not_judged_and_stays_in_the_family():
+    # two seeds on eight test snippets: one more right on both seeds is +0.125 twice, and no interval exists
+    same = ([0.625, 0.750], [0.500, 0.625])
+    unjudged, other = inference.compare_family({("top", "cls"): same, ("SPAFIT", "BitFit"): (A, B)})
+    assert not unjudged.judged and not unjudged.detected and unjudged.p == 1.0
+    assert (unjudged.difference.higher, unjudged.difference.n) == (2, 2)
+    assert str(unjudged) == ("top and cls: cannot be judged: top minus cls is +0.125 on every one of the 2 seeds, so "
+                             "there is no spread to draw an interval from (too few seeds or test snippets for this "
+                             "comparison)")
+    # it still counts in the family, at p = 1 (Holm with two p-values, not one)
+    assert other.adjusted == pytest.approx(inference.holm([1.0, stats.ttest_rel(A, B).pvalue])[1])
+    assert other.family == 2 and other.detected
+    with pytest.raises(ValueError, match="on every one of the 2 seeds"):  # the plain interval still refuses it
+        paired_difference(*same)
+
+
 @pytest.mark.parametrize("pairs, message", [({}, "non-empty dict"), ({"A-B": (A, B)}, "(name_a, name_b) tuple"),
                                             ({("A", "B"): A}, "must be (scores_a, scores_b)"),
                                             ({("A", "B"): (A, B[:3])}, "pair up seed by seed")])

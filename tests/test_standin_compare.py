@@ -20,7 +20,9 @@ def test_compare_runs_every_glue_task(profile, task, standin_hub, tiny_sizes, tm
     assert cli.main(["compare", "--profile", profile, "--task", task, "--output", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     t, p = TASKS[task], get_profile(profile)
-    rows = json.loads((tmp_path / "compare.json").read_text())
+    saved = json.loads((tmp_path / "compare.json").read_text())
+    assert saved["run"]["profile"]["name"] == profile and saved["run"]["task"] == task
+    rows = saved["rows"]
     assert [r["method"] for r in rows] == list(METHODS)
 
     # the stand-in's model (12 or 24 layers) trains exactly what the closed form says for each method

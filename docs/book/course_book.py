@@ -103,6 +103,18 @@ def drop_solution_markers(app, docname, source) -> None:
     source[0] = json.dumps(nb)
 
 
+#: The published addresses a page of docs/ writes as placeholders, so that only publish.py spells them out:
+#: `{colab}notebooks/00_setup_and_full_finetuning.ipynb` is that notebook's Colab link, `{repository}` the repository.
+PLACEHOLDERS = {"{colab}": lambda: publish.badge_url(""), "{repository}": publish.repository_url}
+
+
+def published_addresses(app, docname, source) -> None:
+    """Write the published addresses into a page of docs/ where it holds their placeholders."""
+    if docname.startswith("docs/"):
+        for placeholder, address in PLACEHOLDERS.items():
+            source[0] = source[0].replace(placeholder, address())
+
+
 def local_badge(app, doctree, docname) -> None:
     """The "Open in Colab" badge from the site's own files, so a page offline shows the button, not its alt text."""
     for image in doctree.findall(nodes.image):
@@ -202,6 +214,7 @@ class CourseApi(SphinxDirective):
 def setup(app):
     app.connect("config-inited", set_published_address)
     app.connect("source-read", drop_solution_markers)
+    app.connect("source-read", published_addresses)
     app.connect("doctree-resolved", local_badge)
     app.connect("doctree-read", machine_paths)
     app.add_css_file("course.css")

@@ -71,11 +71,16 @@ def remembered(name: str, compute, **key):
         check_writable(path, f"the run memo entry (SPAFIT_RUN_MEMO={folder})")
     else:
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            stored = json.loads(path.read_text(encoding="utf-8"))
         except (ValueError, OSError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise ValueError(f"the run memo entry {path} cannot be read ({type(error).__name__}: "
                              f"{str(error).splitlines()[0] if str(error) else 'no message'}); delete it to run "
                              "the experiment again, or unset SPAFIT_RUN_MEMO") from None
+        if not isinstance(stored, dict):  # every experiment's result is a JSON object; anything else is damage
+            raise ValueError(f"the run memo entry {path} holds {type(stored).__name__}, not an experiment's "
+                             "result (a JSON object); delete it to run the experiment again, or unset "
+                             "SPAFIT_RUN_MEMO")
+        return stored
     result = compute()
     write_text(path, json.dumps(result))  # atomic: an interrupted run leaves no truncated entry
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-from .stats import PairedDifference, paired_difference
+from .stats import PairedDifference, constant_difference, paired_difference
 
 ALPHA = 0.05
 
@@ -65,10 +65,19 @@ class Comparison:
 
     @property
     def detected(self) -> bool:
-        return self.adjusted < self.alpha
+        return self.judged and self.adjusted < self.alpha
+
+    @property
+    def judged(self) -> bool:
+        """False when a - b was the same nonzero number on every seed: no interval, so no verdict either way."""
+        return not math.isnan(self.difference.low)
 
     def __str__(self) -> str:
         d, name_a, name_b = self.difference, self.name_a, self.name_b
+        if not self.judged:
+            return (f"{name_a} and {name_b}: cannot be judged: {name_a} minus {name_b} is {d.mean:+.3f} on every "
+                    f"one of the {d.n} seeds, so there is no spread to draw an interval from (too few seeds or "
+                    "test snippets for this comparison)")
         tests = (f"p = {p_text(self.p)}, Holm-adjusted {p_text(self.adjusted)} within a family of {self.family} "
                  f"comparison{'s' if self.family > 1 else ''}")
         if not self.detected:
@@ -96,6 +105,12 @@ def compare_family(pairs: dict, alpha: float = ALPHA) -> list[Comparison]:
             raise ValueError(f"each key of pairs must be a (name_a, name_b) tuple of two names, got {key!r}")
         if not (isinstance(value, (tuple, list)) and len(value) == 2):
             raise ValueError(f"pairs[{key!r}] must be (scores_a, scores_b), got {value!r}")
+        constant = constant_difference(*value)
+        if constant is not None:  # counted in the family at p = 1: it can be detected by nothing here
+            n = len(value[0])
+            same_sign = (n, 0) if constant > 0 else (0, n)
+            found.append((key, PairedDifference(constant, math.nan, math.nan, *same_sign, n), 1.0))
+            continue
         difference = paired_difference(*value)
         found.append((key, difference, paired_p(difference, *value)))
     adjusted = holm([p for *_, p in found])

@@ -92,8 +92,13 @@ def library_versions() -> dict:
 
 
 def recorded_seeds(path=RECORDED_SEEDS) -> dict:
-    """The stored multi-seed record (lessons 01-06)."""
-    return json.loads(Path(path).read_text())
+    """The stored multi-seed record (lessons 01-06); a file that cannot be read is named in the error."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"the seed record {path} cannot be read ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0] if str(error) else 'no message'}); remake it with "
+                         "`spafit-course lessons --record-seeds`") from None
 
 
 def seed_scores(record: dict, experiment: str, part: str | None = None, field: str = "score"
@@ -103,6 +108,11 @@ def seed_scores(record: dict, experiment: str, part: str | None = None, field: s
     `part` picks a sub-result (lesson 05's "test"); `field` another number of each row than its score (lesson
     06's "probe", judged against "probe_majority").
     """
+    if experiment not in record["results"]:
+        raise ValueError(f"the record holds no experiment {experiment!r}; it has {sorted(record['results'])}")
+    missing = [seed for seed in record["seeds"] if str(seed) not in record["results"][experiment]]
+    if missing:
+        raise ValueError(f"the record's {experiment} lacks seeds {missing} of its seeds {record['seeds']}")
     by_seed = [record["results"][experiment][str(seed)] for seed in record["seeds"]]
     by_seed = [result[part] for result in by_seed] if part else by_seed
     if field == "score":
@@ -116,23 +126,31 @@ def seed_scores(record: dict, experiment: str, part: str | None = None, field: s
             if all(label in values for values in per_seed)}, majority
 
 
+def require_labels(scores: dict, labels, experiment: str) -> None:
+    """Refuse a label the experiment has no result for on every seed, naming the ones it has."""
+    for label in labels:
+        if label not in scores:
+            raise ValueError(f"{experiment} has no result {label!r} on every seed; it has {sorted(scores)}")
+
+
 def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=None, names=None, **where) -> str:
     """One line per result: its mean ± standard error over the seeds, its mean gain over the majority rate, and
     its paired difference from the control with a 95 % interval and the count of seeds above it (`where`: the
     part and field of `seed_scores`; `names`: shorter names to print, {label: name})."""
     scores, majority = seed_scores(record, experiment, **where)
     labels = labels or list(scores)
+    require_labels(scores, labels, experiment)
     name = (names or {}).get
     n = len(record["seeds"])
     table = [("result", f"mean ± SE ({n} seeds)", "gain over majority",
               f"minus {name(control, control)}: mean [95 % CI]", "seeds above")]
     for label in labels:
-        spread = mean_and_se(scores[label])
-        gain = mean_and_se([s - m for s, m in zip(scores[label], majority)]).mean
+        spread = mean_and_se(scores[label], seeds=record["seeds"])
+        gain = mean_and_se([s - m for s, m in zip(scores[label], majority)], seeds=record["seeds"]).mean
         if label == control or control not in scores:
             table.append((name(label, label), str(spread), f"{gain:+.3f}", "-", "-"))
             continue
-        d = paired_difference(scores[label], scores[control])
+        d = paired_difference(scores[label], scores[control], seeds=record["seeds"])
         table.append((name(label, label), str(spread), f"{gain:+.3f}",
                       f"{d.mean:+.3f} [{bound(d.low)}, {bound(d.high)}]", f"{d.higher} of {d.n}"))
     return (f"seeds {', '.join(map(str, record['seeds']))}; majority-class rate {mean_and_se(majority)}\n"
@@ -142,7 +160,8 @@ def seeds_text(record: dict, experiment: str, control: str = CONTROL, labels=Non
 def difference(record: dict, experiment: str, a: str, b: str, **where):
     """The paired difference a - b over the record's seeds (`stats.PairedDifference`)."""
     scores, _ = seed_scores(record, experiment, **where)
-    return paired_difference(scores[a], scores[b])
+    require_labels(scores, (a, b), experiment)
+    return paired_difference(scores[a], scores[b], seeds=record["seeds"])
 
 
 def verdicts_text(record: dict, experiment: str, pairs, names=None, holm: bool = False, **where) -> str:

@@ -63,6 +63,18 @@ def _no_spread(diff: np.ndarray, a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
+def constant_difference(a, b) -> float | None:
+    """a - b when it is the same nonzero number on every seed (no interval can be drawn), else None."""
+    a, b = _scores(a, "a"), _scores(b, "b")
+    if len(a) != len(b):
+        return None  # paired_difference says what is wrong
+    try:
+        _no_spread(a - b, a, b)
+    except ValueError:
+        return float((a - b).mean())
+    return None
+
+
 @dataclass(frozen=True)
 class Spread:
     """One method's scores over seeds: the mean and its standard error."""

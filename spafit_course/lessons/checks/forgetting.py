@@ -92,18 +92,19 @@ def check_forgetting(after, before, difference, decision):
 # ---------------------------------------------------------------- exercise 6.2
 
 STRETCH_OPTIONS = {
-    "a": Option("no drift, and the probe unchanged", "the stretch is invertible but not a rotation or a uniform "
+    "a": Option("no drift, and the probe no worse", "the stretch is invertible but not a rotation or a uniform "
                                                      "rescaling: CKA registers it as a change of representation"),
-    "b": Option("large drift, the probe unchanged", "a linear probe can undo any invertible linear map, so what it "
+    "b": Option("large drift, and the probe no worse (within 3 points, or better)", "a linear probe can undo any invertible linear map, so what it "
                                                     "reads is intact; CKA is blind only to rotations and uniform "
                                                     "rescaling, so the same map reads as drift"),
-    "c": Option("large drift, and the probe worse", "an invertible linear map loses nothing a linear probe needs: "
+    "c": Option("large drift, and the probe more than 3 points worse", "an invertible linear map loses nothing a linear probe needs: "
                                                     "it can learn the inverse"),
 }
 
 
 STRETCH = Reading("drift and probe after stretching the features", STRETCH_OPTIONS,
-                  lambda drift, change: "a" if drift < 0.05 else "b" if abs(change) <= 0.03 else "c",
+                  # a regularised probe is not exactly invariant: a stretch can move it a little, either way
+                  lambda drift, change: "a" if drift < 0.05 else "b" if change >= -0.03 else "c",
                   "measured drift {drift:.3f}, probe change {change:+.3f}")
 
 
