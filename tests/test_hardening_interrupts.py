@@ -94,8 +94,9 @@ def test_a_signal_stops_a_command_in_one_line_with_the_shells_status(tmp_path, n
 
 # workers.py needs nothing but the standard library: loaded alone, its processes start without torch
 POOL = textwrap.dedent(f"""
-    import os, sys, time
+    import faulthandler, os, sys, time
     from pathlib import Path
+    faulthandler.dump_traceback_later(75)  # should the parent ever hang, its threads' stacks go to stderr
     sys.path.insert(0, {str(ROOT / "spafit_course" / "runs")!r})
     from workers import worker_pool
 
@@ -123,7 +124,11 @@ def test_the_workers_of_a_pool_stop_with_their_parent(tmp_path, number):
         wait_for(lambda: len(list(pids.iterdir())) == 2, 600, "two workers to start")
         workers = [int(p.stem) for p in pids.iterdir()]
         process.send_signal(number)
-        process.wait(timeout=30)  # the parent does not wait for the queued tasks (4 x 120 s)
+        try:
+            process.wait(timeout=90)  # far less than the queued tasks (4 x 120 s); a busy machine is slow to stop
+        except subprocess.TimeoutExpired:
+            process.kill()
+            pytest.fail(f"the parent did not stop within 90 s; its stacks:\n{process.communicate()[1].decode()}")
         wait_for(lambda: not any(alive(pid) for pid in workers), 60, f"the workers {workers} to end")
     finally:
         process.kill()

@@ -3,6 +3,7 @@ with its practice, solutions, time and Colab button at the published address; th
 stable anchor, for every term the lessons link to; the open problems cover every lesson and end in a capstone."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,26 @@ def headings(path: Path, level: str = "##") -> list[str]:
     return re.findall(rf"^{level} (.+)$", path.read_text(encoding="utf-8"), re.M)
 
 
+def published(page: Path) -> str:
+    """A page as the site shows it: the published addresses written in where it holds their placeholders."""
+    sys.path.insert(0, str(BOOK))
+    import course_book
+
+    source = [page.read_text(encoding="utf-8")]
+    course_book.published_addresses(None, f"docs/book/{page.stem}", source)
+    return source[0]
+
+
+def test_the_landing_page_spells_out_no_address_and_the_site_writes_them_in():
+    written = (BOOK / "intro.md").read_text(encoding="utf-8")
+    assert publish.REPOSITORY not in written and "{colab}notebooks/" in written and "{repository}" in written
+    shown = published(BOOK / "intro.md")
+    assert "{colab}" not in shown and "{repository}" not in shown
+    assert f"git clone {publish.repository_url()}" in shown
+
+
 def test_the_landing_page_lists_every_lesson_with_its_practice_solutions_time_and_colab():
-    text = (BOOK / "intro.md").read_text(encoding="utf-8")
+    text = published(BOOK / "intro.md")
     for lesson in LESSONS:
         rows = [line for line in text.splitlines() if line.startswith("|")
                 and f"(../../notebooks/{lesson}.ipynb)" in line]
