@@ -307,3 +307,55 @@ def test_the_rule_as_the_lesson_states_it():
     assert boundaries_from_probe_curve([0.60, 0.61, 0.66, 0.74, 0.80, 0.82, 0.83]) == (2, 3)
     assert boundaries_from_probe_curve([0.50, 0.58, 0.66, 0.80, 0.74, 0.70, 0.62]) == (1, 2)  # rise to the best
     assert boundaries_from_probe_curve([0.55, 0.90, 0.91]) == (0, 0)
+
+
+# --- the control task (seed 42, computed live in the lesson from section 1's features) ------------------------------
+
+def control_table() -> dict:
+    """The stored table of the lesson's control-task cell: {column: [value per layer]} and the majority rate."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "03_where_knowledge_lives.ipynb"
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    (cell,) = [c for c in cells if c["cell_type"] == "code" and "control_task_on_features(" in "".join(c["source"])]
+    text = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+    rows = [line.split()[-5:] for line in text.splitlines() if line.strip().startswith(("embeddings", "layer "))
+            and line.split()[-1].startswith("+")]
+    columns = ("real_train", "real", "control_train", "control", "selectivity")
+    table = {name: [float(row[i]) for row in rows] for i, name in enumerate(columns)}
+    table["majority"] = float(text.split("held-out sentences: ")[1].split()[0])
+    return table
+
+
+def test_the_control_task_reads_as_the_lesson_says():
+    t = control_table()
+    assert len(t["real"]) == 7 and t["majority"] == 0.578
+    # "fits about 80 to 84 % of the random labels, far above the 58 % a constant guess gets"
+    assert 0.795 <= min(t["control_train"]) and max(t["control_train"]) <= 0.845
+    assert 0.89 <= min(t["real_train"]) and max(t["real_train"]) <= 0.935  # "about 0.90 to 0.93"
+    # "0.50 to 0.52 on the random labels ... (0.578² + 0.422² ≈ 0.51), and 0.68 to 0.73 on the real ones"
+    assert 0.50 <= min(t["control"]) and max(t["control"]) <= 0.525
+    assert round(0.578 ** 2 + 0.422 ** 2, 2) == 0.51
+    assert 0.68 <= min(t["real"]) and max(t["real"]) <= 0.735
+    # "every layer is selective, by about 17 to 22 points"
+    assert 0.165 <= min(t["selectivity"]) and max(t["selectivity"]) <= 0.225
+
+
+@pytest.mark.rerun
+def test_the_stored_control_task_is_what_the_package_computes_for_seed_42():
+    from spafit_course.lessons.budget import lesson_profile
+    from spafit_course.lessons.layer_runs import probe_sentences
+    from spafit_course.lessons.probe_control import control_task_on_features
+    from spafit_course.runs.models import load_model_and_tokenizer
+    from spafit_course.runs.probes import layer_features
+
+    profile = lesson_profile(seed=42)
+    model, tokenizer = load_model_and_tokenizer(profile.model_name, seed=42)
+    train_text, y_train, test_text, y_test = probe_sentences(profile)
+    _, train_mean = layer_features(model, tokenizer, train_text, profile.max_length)
+    _, test_mean = layer_features(model, tokenizer, test_text, profile.max_length)
+    result = control_task_on_features(train_mean, y_train, test_mean, y_test, seed=42, reassignments=3)
+    stored = control_table()
+    assert [round(v, 3) for v in result["real"]] == stored["real"]
+    assert [round(statistics.mean(v), 3) for v in result["control"]] == pytest.approx(stored["control"], abs=0.0015)

@@ -70,3 +70,34 @@ def test_the_table_prints_each_layer_and_its_selectivity():
     assert lines[-2].split() == ["embeddings", "0.800", "0.700", "0.710", "0.530", "+0.170"]
     assert lines[-1].split() == ["layer", "1", "0.900", "0.750", "0.750", "0.510", "+0.240"]
     assert max(map(len, lines)) <= 100
+
+
+# --- the learning-rate check of lesson 03's layer runs (the bottom k's rate, validated on its own) ---------------------
+
+def test_the_layer_rate_check_trains_each_k_at_the_rule_and_the_flat_rate_on_validation(monkeypatch):
+    from spafit_course.lessons import layer_runs
+
+    trained = []
+
+    def fake_train(small, data, which, k, rate, task=None):
+        trained.append((small.seed, which, k, round(rate, 6), task.eval_splits))
+        return {"score": 0.5 + k / 100}
+
+    monkeypatch.setattr(layer_runs, "_train_layers", fake_train)
+    monkeypatch.setattr(layer_runs, "prepared_data", lambda small, task: None)
+    rows = layer_runs.layer_rate_check(seeds=(42, 43), which="bottom")
+    # the course model has 6 layers: k = 2 and 4; the rule gives full's rate (2e-4) x 6 / k
+    assert [(s, k, r) for s, _, k, r, _ in trained] == [(42, 2, 6e-4), (42, 2, 2e-4), (42, 4, 3e-4), (42, 4, 2e-4),
+                                                        (43, 2, 6e-4), (43, 2, 2e-4), (43, 4, 3e-4), (43, 4, 2e-4)]
+    assert all(which == "bottom" and splits == ("validation",) for _, which, _, _, splits in trained)
+    assert [r["rule"] for r in rows[:2]] == ["L / k", "flat"] and rows[0]["accuracy"] == 0.52
+
+
+@pytest.mark.parametrize("arguments, message", [({"which": "middle"}, "which must be 'top' or 'bottom', got 'middle'"),
+                                                ({"ks": (0,)}, r"ks must be whole numbers between 1 and L = 6; got \[0\]"),
+                                                ({"ks": (7,)}, r"got \[7\]"), ({"ks": ()}, r"got \[\]")])
+def test_the_layer_rate_check_names_what_is_wrong(arguments, message):
+    from spafit_course.lessons.layer_runs import layer_rate_check
+
+    with pytest.raises(ValueError, match=message):
+        layer_rate_check(**arguments)

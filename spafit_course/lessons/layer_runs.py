@@ -132,3 +132,35 @@ def top_k_layers(profile: Profile | None = None, seed: int | None = None, ks=Non
     rates = [top_k_learning_rate(profile, k, layers) for k in ks]
     return run_at_budget("top_k_layers", profile, seed, _top_k_layers, ks=list(ks), learning_rates=rates,
                          bottom_ks=list(bottom_ks))
+
+
+def layer_rate_check(profile: Profile | None = None, seeds=(42, 43, 44), ks=None, which: str = "bottom",
+                     flat_rate: float | None = None, on_result=None) -> list[dict]:
+    """Lesson 03's check of the L / k rule for one kind of layer run (`which`: "top" or "bottom"), on the
+    validation split: for every seed and k, the run at `top_k_learning_rate` beside the same run at one flat rate
+    (full fine-tuning's, unless given). One row per run: which, k, seed, rule ("L / k" or "flat"), rate, accuracy.
+    """
+    from ..runs.tasks import on_validation
+
+    if which not in ("top", "bottom"):
+        raise ValueError(f"which must be 'top' or 'bottom', got {which!r}")
+    base = profile or get_profile()
+    layers = num_layers(meta_model(base.model_name))
+    ks = (layers // 3, 2 * layers // 3) if ks is None else tuple(ks)
+    bad = [k for k in ks if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= layers]
+    if bad or not ks:
+        raise ValueError(f"ks must be whole numbers between 1 and L = {layers}; got {list(ks)}")
+    flat = base.learning_rates["full"] if flat_rate is None else flat_rate
+    rows = []
+    for seed in seeds:
+        small = lesson_profile(base, seed)
+        validation = on_validation(small.task)
+        data = prepared_data(small, validation)
+        for k in ks:
+            for rule, rate in (("L / k", top_k_learning_rate(small, k, layers)), ("flat", flat)):
+                row = _train_layers(small, data, which, k, rate, task=validation)
+                rows.append({"which": which, "k": k, "seed": seed, "rule": rule, "rate": rate,
+                             "accuracy": row["score"]})
+                if on_result:
+                    on_result(rows[-1])
+    return rows

@@ -150,10 +150,12 @@ def disk_bytes(model, method: str) -> int:
     """What one fine-tuned copy of `model` costs on disk (lesson 07): the whole model for full fine-tuning
     (`save_pretrained`), else the adapter `save_adapter` writes."""
     from ..tuning.adapters import save_adapter
+    from ..tuning.quiet import quiet_hf
 
     with tempfile.TemporaryDirectory() as folder:
         if method == "full":
-            model.save_pretrained(folder)
+            with quiet_hf():  # no "Writing model shards" bar in a lesson's output
+                model.save_pretrained(folder)
         else:
             save_adapter(model, Path(folder) / "adapter")
         return folder_bytes(folder)

@@ -27,14 +27,24 @@ def layer_features(model, tokenizer, sentences, max_length: int = 64, batch_size
     return torch.cat(cls, 1).numpy(), torch.cat(mean, 1).numpy()
 
 
-def probe_accuracy(train_x, train_y, test_x, test_y) -> float:
-    """Accuracy of a standardised, L2-regularised (C = 0.1) logistic regression fitted on one layer's features."""
+def fitted_probe(train_x, train_y):
+    """A standardised, L2-regularised (C = 0.1) logistic regression fitted on one layer's features."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1))
-    return float(clf.fit(train_x, train_y).score(test_x, test_y))
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1)).fit(train_x, train_y)
+
+
+def probe_accuracy(train_x, train_y, test_x, test_y) -> float:
+    """Accuracy on held-out sentences of the probe (`fitted_probe`) fitted on one layer's features."""
+    return float(fitted_probe(train_x, train_y).score(test_x, test_y))
+
+
+def probe_scores(train_x, train_y, test_x, test_y) -> tuple[float, float]:
+    """The probe's accuracy on the sentences it was fitted on and on held-out ones (lesson 03's control task)."""
+    probe = fitted_probe(train_x, train_y)
+    return float(probe.score(train_x, train_y)), float(probe.score(test_x, test_y))
 
 
 def constant_rows(features: np.ndarray) -> bool:
