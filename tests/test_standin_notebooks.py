@@ -1,60 +1,17 @@
-"""Every lesson, exercise and solution notebook runs under the colab profile on the stand-in Hub, tiny sizes.
+"""Every lesson runs under the colab profile on the stand-in Hub, tiny sizes (tests/standin_notebooks.py says how);
+the practice notebooks run in tests/test_standin_practice.py, so that two test workers can share the work."""
 
-Each notebook runs in a fresh kernel (nbclient) whose IPython startup file installs the stand-in
-(tests/standin_hub.py); nothing is written back. A cell may fail only if it is an exercise stub tagged
-`nbval-raises-exception`. A notebook that never reads the profile runs the same under every profile, and nbval
-already runs it under `quick`, so only the notebooks that read it run here (every lesson must; today no
-practice notebook does, and one that starts to is picked up). Deselect with `-m "not standin"`.
-"""
-
-import sys
-from pathlib import Path
-
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from standin_hub import ipython_startup
+from standin_notebooks import PROFILE_READERS, ROOT, notebooks_in, run_under_colab
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from clean_notebooks import notebooks_in  # noqa: E402
-
-RAISES = ("nbval-raises-exception", "raises-exception")  # the cell tags nbval reads
-READS_PROFILE = ("start_lesson(", "get_profile(", "SPAFIT_")
-
-
-def reads_profile(path: Path) -> bool:
-    nb = nbformat.read(path, as_version=4)
-    return any(word in cell.source for cell in nb.cells if cell.cell_type == "code" for word in READS_PROFILE)
-
-
-PROFILE_READERS = [p for p in notebooks_in(ROOT) if reads_profile(p)]
+LESSONS = [p for p in PROFILE_READERS if p.parent.name == "notebooks"]
 
 
 def test_every_lesson_reads_the_profile():
-    assert notebooks_in(ROOT, ("notebooks",)) == [p for p in PROFILE_READERS if p.parent.name == "notebooks"]
-
-
-def failing_cells(nb) -> list[str]:
-    """'cell N: Error: message' for each code cell with an error output that is not marked to raise."""
-    found = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or set(RAISES) & set(cell.metadata.get("tags", [])):
-            continue
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                found.append(f"cell {index}: {output.ename}: {output.evalue[:200]}")
-    return found
+    assert notebooks_in(ROOT, ("notebooks",)) == LESSONS
 
 
 @pytest.mark.standin
-@pytest.mark.parametrize("path", PROFILE_READERS, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_notebook_runs_under_the_colab_profile(path, standin_hub_folder, tiny_sizes, monkeypatch, tmp_path):
-    monkeypatch.setenv("SPAFIT_PROFILE", "colab")
-    monkeypatch.setenv("SPAFIT_LIVE", "1")  # the lessons' live runs, as a learner meets them
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # see tiny_sizes: one thread is the fast choice for tiny models
-    monkeypatch.setenv("IPYTHONDIR", str(ipython_startup(standin_hub_folder, tmp_path / "ipython")))
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    assert failing_cells(nb) == []
+    assert run_under_colab(path, standin_hub_folder, monkeypatch, tmp_path) == []
