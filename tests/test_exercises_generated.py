@@ -86,6 +86,45 @@ def test_tags_carry_over_and_a_stub_that_raises_is_tagged_for_nbval():
         make_exercises.make_exercise(solution, "03_topic_practice.ipynb")
 
 
+def test_a_solution_only_cell_is_left_out_and_may_not_hold_an_exercise():
+    solution = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("[![Open In Colab](x)](y)"),
+        nbformat.v4.new_markdown_cell("# Solutions to lesson 03 practice: a topic\n\n## Exercise 3.1: one"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\n# STUB: choice = None\nchoice = \"a\"\n### END SOLUTION"),
+        nbformat.v4.new_code_cell("check(choice)", metadata={"tags": ["nbval-check-output"]}),
+        nbformat.v4.new_markdown_cell("Why (a): the interval lies above zero.",
+                                      metadata={"tags": [make_exercises.SOLUTION_ONLY_TAG]}),
+        nbformat.v4.new_markdown_cell("## Exercise 3.2: two")])
+    exercise = make_exercises.make_exercise(solution, "03_topic_practice.ipynb")
+    assert [c.source for c in exercise.cells[3:]] == ["check(choice)", "## Exercise 3.2: two"]
+    assert len(solution.cells) == 6  # the input is left as it was
+    for source in ("## Exercise 3.2: two", "### BEGIN SOLUTION\nx = 1\n### END SOLUTION"):
+        solution.cells[4].source = source
+        with pytest.raises(ValueError, match="03_topic_practice.ipynb, cell 5: a cell tagged 'solution-only'"):
+            make_exercises.make_exercise(solution, "03_topic_practice.ipynb")
+
+
+#: A check cell that judges a prediction, a reading or a decision (`prediction_3_4`, `reading_6_2`, ...).
+ANSWER_CHECK = re.compile(r"\b(?:prediction|reading|decision)_\d+_\d+\b")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_every_answers_check_is_followed_by_its_reasoning_in_the_solution_only(path):
+    """Under each prediction's, reading's or decision's check, reasoning that the exercise copy leaves out."""
+    solution = nbformat.read(path, as_version=4)
+    checks = [i for i, c in enumerate(solution.cells) if c.cell_type == "code"
+              and make_exercises.CHECK_OUTPUT_TAG in c.metadata.get("tags", []) and ANSWER_CHECK.search(c.source)]
+    assert checks, path.name
+    for i in checks:
+        following = solution.cells[i + 1] if i + 1 < len(solution.cells) else nbformat.v4.new_code_cell()
+        tags = following.metadata.get("tags", [])
+        assert following.cell_type == "markdown" and make_exercises.SOLUTION_ONLY_TAG in tags, (
+            f"{path.name}, cell {i + 1}: no solution-only paragraph of reasoning under the check")
+    reasoning = {c.source for c in solution.cells if make_exercises.SOLUTION_ONLY_TAG in c.metadata.get("tags", [])}
+    exercise = make_exercises.make_exercise(solution, path.name)
+    assert not reasoning & {c.source for c in exercise.cells}
+
+
 @pytest.mark.parametrize("source,message", [
     ("### BEGIN SOLUTION\nx = 1", "without a matching"),
     ("x = 1\n### END SOLUTION", "without a '### BEGIN SOLUTION' before it"),

@@ -12,7 +12,9 @@ rather than code (a prediction: `# STUB: prediction = None  # "a", "b" or "c"`).
 level of a cell would stop "Run All" there; the practice notebooks keep every raise inside a function, and a
 cell that does raise gets the cell tag `nbval-raises-exception` for nbval (only here: the solution cell does not
 raise). The tag `nbval-check-output` (solutions' check cells must keep printing PASS) is dropped. A solution
-notebook's title, `# Solutions to lesson NN practice: topic`, becomes `# Lesson NN practice: topic`. Outputs and
+notebook's title, `# Solutions to lesson NN practice: topic`, becomes `# Lesson NN practice: topic`. A cell
+tagged `solution-only` (the reasoning under an answer's check, which would give the answer away) is left out of
+the exercise copy; it may hold neither a solution region nor an `## Exercise k.n` heading. Outputs and
 execution counts are cleared, widget state is dropped, the "Open in Colab" badge and install line come from
 spafit_course/lessons/publish.py, the badge pointing at exercises/, and the notebook's metadata (not a cell a
 learner reads) says which solution notebook it was generated from.
@@ -42,6 +44,7 @@ BEGIN, END, HINT, STUB = "### BEGIN SOLUTION", "### END SOLUTION", "# HINT:", "#
 EXERCISE_HEADING = re.compile(r"^#{2,4} Exercises? (\d+\.\d+)\b", re.M)
 RAISES_TAG = "nbval-raises-exception"  # nbval's cell tag for a cell that must raise
 CHECK_OUTPUT_TAG = "nbval-check-output"  # solutions' check cells must print PASS; an exercise's print FAIL
+SOLUTION_ONLY_TAG = "solution-only"  # a cell of the solution notebook only: the exercise copy leaves it out
 #: A solution notebook's title, and the exercise copy's: "# Solutions to lesson 02 practice: ..." -> "# Lesson 02 ..."
 SOLUTION_TITLE = re.compile(r"^# Solutions to lesson (\d+) practice:", re.M)
 GENERATED = {"generated_from": "solutions/{name}",
@@ -118,8 +121,14 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
     nb.metadata.pop("widgets", None)
     nb.metadata["spafit_course"] = {key: value.format(name=name) for key, value in GENERATED.items()}
     publish_notebook(nb, f"{EXERCISES.name}/{name}")
-    titled = False
+    titled, kept = False, []
     for index, cell in enumerate(nb.cells):
+        if SOLUTION_ONLY_TAG in cell.metadata.get("tags", []):
+            if BEGIN in cell.source or EXERCISE_HEADING.search(cell.source):
+                raise ValueError(f"{name}, cell {index + 1}: a cell tagged {SOLUTION_ONLY_TAG!r} is left out of "
+                                 "the exercise copy, so it cannot hold a solution region or an exercise heading")
+            continue
+        kept.append(cell)
         if cell.cell_type == "markdown":
             if not titled and SOLUTION_TITLE.search(cell.source):
                 cell.source, titled = SOLUTION_TITLE.sub(r"# Lesson \1 practice:", cell.source, count=1), True
@@ -137,6 +146,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
         cell.outputs = []
         cell.execution_count = None
         cell.metadata.pop("execution", None)
+    nb.cells = kept
     if counter[0] == 0:
         raise ValueError(f"{name}: no {BEGIN!r} region, so there is no exercise to generate")
     if not titled:
