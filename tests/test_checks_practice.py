@@ -390,6 +390,9 @@ def test_the_spread_prediction_is_judged_against_the_learners_own_seeds():
     ok, text = verdict(checks.check_spread_prediction, "b", wide)
     assert not ok and "spread over 8.0 points" in text
     assert verdict(checks.check_spread_prediction, "b", [0.66, 0.67, 0.68])[0]
+    # the bands do not overlap: 5 points exactly is (c), "5 to 15", not (b), "1 to under 5"
+    assert verdict(checks.check_spread_prediction, "c", [0.623, 0.673])[0]
+    assert verdict(checks.check_spread_prediction, "b", [0.624, 0.673])[0]
     ok, text = verdict(checks.check_spread_prediction, "c", None)
     assert not ok and "no scores to check yet" in text
     ok, text = verdict(checks.check_spread_prediction, "a", [0.6])

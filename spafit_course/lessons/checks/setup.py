@@ -139,7 +139,7 @@ def check_head_scores(scores_fn):
 SPREAD_OPTIONS = {
     "a": Option("under 1 point", "every training sample is a different draw of snippets, and a probe fitted on a "
                                  "few hundred of them moves by more than that"),
-    "b": Option("1 to 5 points", "the best and the worst seed are that close only when the samples are large"),
+    "b": Option("1 to under 5 points", "the best and the worst seed are that close only when the samples are large"),
     "c": Option("5 to 15 points", "a spread that wide needs very small samples or an unstable fit"),
     "d": Option("more than 15 points", "a linear probe on frozen features is stable enough not to swing so far"),
 }
