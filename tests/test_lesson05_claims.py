@@ -130,82 +130,127 @@ def family(budgets, key):
     return {(a, b): c for (a, b), c in zip(PAIRS, compare_family({(a, b): (scores[a], scores[b]) for a, b in PAIRS}))}
 
 
-def test_the_record_holds_three_budgets_for_three_seeds_so_far(budgets):
-    # the lesson's opening: "today it holds 250, 1,000 and 3,000 snippets for three seeds"
+def test_the_record_holds_three_budgets_for_five_seeds_so_far(budgets):
+    # the lesson's opening: "today it holds 250, 1,000 and 3,000 snippets for all five seeds, 42 to 46, and not yet
+    # the whole split"
     from spafit_course.lessons.budget_views import complete_seeds, recorded_budgets
 
     assert recorded_budgets(budgets) == ["250", "1000", "3000"]
-    assert all(complete_seeds(budgets, key) == ["42", "43", "44"] for key in recorded_budgets(budgets))
+    assert all(complete_seeds(budgets, key) == ["42", "43", "44", "45", "46"] for key in recorded_budgets(budgets))
+    assert sum(len(runs) for by_budget in budgets["curves"].values() for runs in by_budget.values()) == 75
 
 
-def test_at_250_snippets_nothing_is_detectable_and_bitfit_and_lora_sit_below_the_head(budgets):
+def test_at_250_snippets_only_lora_below_the_control_is_detectable(budgets):
+    # "At 250 snippets (16 steps) one difference is detectable: LoRA scores lower than the control, by about 2.6
+    # points. BitFit too sits below the head alone on every seed, by about 2.7 points; its plain interval lies below
+    # zero, but the correction leaves it undetected."
     from spafit_course.lessons.budget_views import scores_at
 
-    assert not any(c.detected for c in family(budgets, "250").values())
+    found = family(budgets, "250")
+    assert [pair for pair, c in found.items() if c.detected] == [("LoRA", CONTROL)]
+    lora, bitfit = found[("LoRA", CONTROL)].difference, found[("BitFit", CONTROL)].difference
+    assert abs(lora.mean * 100 + 2.6) < 0.1 and lora.lower == 5
+    assert abs(bitfit.mean * 100 + 2.7) < 0.1 and bitfit.excludes_zero and bitfit.high < 0
     _, scores = scores_at(budgets, "250")
-    for method in ("BitFit", "LoRA"):  # "BitFit and LoRA sit below the head alone on every seed"
-        assert all(m < h for m, h in zip(scores[method], scores[CONTROL]))
+    for method in ("BitFit", "LoRA"):  # "below the head alone on every seed"
+        assert all(m < h for m, h in zip(scores[method], scores[CONTROL])), method
 
 
-def test_at_1000_snippets_plain_intervals_clear_zero_but_nothing_survives_holm(budgets):
-    found = family(budgets, "1000")
-    assert not any(c.detected for c in found.values())
-    for method in ("BitFit", "LoRA", "full fine-tuning"):
-        assert found[(method, CONTROL)].difference.excludes_zero
+def test_at_1000_snippets_three_methods_beat_the_control_and_lora_beats_spafit(budgets):
+    # "At 1,000 snippets BitFit, LoRA and full fine-tuning score higher than the control after the correction, by
+    # about 1.5, 3.8 and 4.8 points, and LoRA higher than SPAFIT, by about 2.2. The means put full fine-tuning and
+    # LoRA on top, ... but no difference between full fine-tuning and LoRA is detectable. SPAFIT's plain interval
+    # against the control only just clears zero, and the correction leaves it undetected too"
     from spafit_course.lessons.budget_views import scores_at
 
+    found = family(budgets, "1000")
+    detected = {pair for pair, c in found.items() if c.detected}
+    assert detected == {("BitFit", CONTROL), ("LoRA", CONTROL), ("full fine-tuning", CONTROL), ("LoRA", "SPAFIT")}
+    assert all(found[pair].difference.mean > 0 for pair in detected)
+    for pair, points in ((("BitFit", CONTROL), 1.5), (("LoRA", CONTROL), 3.8), (("full fine-tuning", CONTROL), 4.8),
+                         (("LoRA", "SPAFIT"), 2.2)):
+        assert abs(found[pair].difference.mean * 100 - points) < 0.1, pair
+    spafit = found[("SPAFIT", CONTROL)].difference
+    assert spafit.excludes_zero and 0 < spafit.low < 0.002
     means = {label: sum(v) / len(v) for label, v in scores_at(budgets, "1000")[1].items()}
     assert sorted(means, key=means.get, reverse=True)[:2] == ["full fine-tuning", "LoRA"]  # "on top"
 
 
 def test_at_3000_snippets_every_method_beats_the_control_and_lora_and_full_lead(budgets):
+    # "At 3,000 snippets every method scores higher than the control after the correction, by about 4 (SPAFIT) to 8
+    # (full fine-tuning) points; LoRA scores higher than SPAFIT, by about 1.8 points, and full fine-tuning higher
+    # than LoRA, by about 2.5. No difference between SPAFIT and BitFit is detectable."
     found = family(budgets, "3000")
     gains = {method: found[(method, CONTROL)] for method in ("BitFit", "LoRA", "SPAFIT", "full fine-tuning")}
     assert all(c.detected and c.difference.mean > 0 for c in gains.values())
-    # "by about 4 (SPAFIT) to 8 (full fine-tuning) points"
-    assert round(gains["SPAFIT"].difference.mean * 100) == 4 and round(gains["full fine-tuning"].difference.mean * 100) == 8
-    assert min(gains, key=lambda m: gains[m].difference.mean) == "SPAFIT"
+    points = {method: gains[method].difference.mean * 100 for method in gains}
+    assert round(points["SPAFIT"]) == 4 and round(points["full fine-tuning"]) == 8
+    assert min(points, key=points.get) == "SPAFIT" and max(points, key=points.get) == "full fine-tuning"
     lora = found[("LoRA", "SPAFIT")]
     full = found[("full fine-tuning", "LoRA")]
-    assert lora.detected and abs(lora.difference.mean * 100 - 1.6) < 0.3  # "by about 1.6 points"
-    assert full.detected and abs(full.difference.mean * 100 - 2.5) < 0.3  # "by about 2.5"
+    assert lora.detected and lora.difference.mean > 0 and abs(lora.difference.mean * 100 - 1.8) < 0.1
+    assert full.detected and full.difference.mean > 0 and abs(full.difference.mean * 100 - 2.5) < 0.1
     assert not found[("SPAFIT", "BitFit")].detected
 
 
 def test_the_control_rises_least_from_1000_to_3000_snippets(budgets):
-    # "its mean rises by under 2 points, the other methods' by 4 to 5.5"
+    # "from 1,000 to 3,000 snippets its mean rises by under 2 points, the other methods' by 3.8 to 5.2"
     from spafit_course.lessons.budget_views import scores_at
 
     low, high = scores_at(budgets, "1000")[1], scores_at(budgets, "3000")[1]
-    rise = {label: (sum(high[label]) - sum(low[label])) / len(low[label]) for label in low}
-    assert 0 < rise[CONTROL] < 0.02
-    assert all(0.035 <= rise[label] <= 0.055 for label in rise if label != CONTROL)
+    rise = {label: (sum(high[label]) - sum(low[label])) / len(low[label]) * 100 for label in low}
+    assert 0 < rise.pop(CONTROL) < 2
+    assert (round(min(rise.values()), 1), round(max(rise.values()), 1)) == (3.8, 5.2)
 
 
-def test_validation_curves_at_3000_rise_on_two_seeds_and_fall_on_one(budgets):
-    # "between the last two checks every run rose on two of the three seeds and fell on the third, by up to two and
-    # a half points"
-    steps = []
+def test_the_recap_names_what_the_verdicts_say_at_the_smallest_and_largest_budget(budgets):
+    # recap: "at 250 snippets no method is detectably above the head-only control and LoRA is detectably below it; at
+    # 3,000 snippets every method is above it, and LoRA scores higher than SPAFIT and full fine-tuning higher than
+    # LoRA"; "at 1,000 snippets SPAFIT's plain interval against the control clears zero, and its corrected verdict
+    # does not"
+    from spafit_course.lessons.budget_views import PAIRS, holm_signs
+
+    signs = {key: dict(zip(PAIRS, holm_signs(budgets, key, PAIRS))) for key in ("250", "1000", "3000")}
+    against_control = [pair for pair in PAIRS if pair[1] == CONTROL]
+    assert [signs["250"][pair] for pair in against_control] == ["~", "<", "~", "~"]
+    assert [signs["3000"][pair] for pair in against_control] == [">"] * 4
+    assert signs["3000"][("LoRA", "SPAFIT")] == signs["3000"][("full fine-tuning", "LoRA")] == ">"
+    assert signs["1000"][("SPAFIT", CONTROL)] == "~"
+    assert family(budgets, "1000")[("SPAFIT", CONTROL)].difference.excludes_zero
+
+
+def test_validation_curves_at_3000_rise_on_most_seeds_and_all_fall_on_seed_43(budgets):
+    # "Between the last two checks every method rose on three or four of the five seeds and fell on the others (all
+    # five methods fell on seed 43), by up to two and a half points ... Rises outnumber falls, 18 to 7"
+    moves = {}
     for method, by_budget in budgets["curves"].items():
-        moves = [by_budget["3000"][seed]["watch_curve"][-1][2] - by_budget["3000"][seed]["watch_curve"][-2][2]
-                 for seed in ("42", "43", "44")]
-        assert sorted(m > 0 for m in moves) == [False, True, True], method
-        steps += moves
-    assert max(abs(m) for m in steps) <= 0.026
+        runs = by_budget["3000"]
+        moves[method] = {seed: runs[seed]["watch_curve"][-1][2] - runs[seed]["watch_curve"][-2][2]
+                         for seed in ("42", "43", "44", "45", "46")}
+        assert all(m != 0 for m in moves[method].values()), method
+        assert sum(m > 0 for m in moves[method].values()) in (3, 4), method
+        assert moves[method]["43"] < 0, method
+    steps = [m for by_seed in moves.values() for m in by_seed.values()]
+    assert (sum(m > 0 for m in steps), sum(m < 0 for m in steps)) == (18, 7)
+    assert 0.024 <= max(abs(m) for m in steps) <= 0.026
 
 
 def test_what_moves_first_at_250_snippets(budgets):
-    # "the head alone and full fine-tuning are above the majority rate on the validation split by step 12 on every
-    # seed (by 1 to 9 points), while BitFit, LoRA and SPAFIT are within 2.5 points of it on two of the three"
-    def at_step_12(method):
+    # "the head alone (learning rate 1e-2) and full fine-tuning (every weight) are above the majority rate on the
+    # validation split by step 12 on every seed (the head by 1 to 9 points, full fine-tuning by 1 to 11), while
+    # BitFit, LoRA and SPAFIT, at 3e-3, are within 3 points of it on four of the five. The contrast is not clean: on
+    # two seeds the head too is within a point of the majority rate."
+    def at_step_12(method):  # points above the majority rate
         runs = budgets["curves"][method]["250"]
-        return [next(a for s, _, a in runs[seed]["watch_curve"] if s == 12) - runs[seed]["majority"]
-                for seed in ("42", "43", "44")]  # the seeds the lesson reads (seed 45 is only begun)
+        return [100 * (next(a for s, _, a in runs[seed]["watch_curve"] if s == 12) - runs[seed]["majority"])
+                for seed in ("42", "43", "44", "45", "46")]
 
-    for method in ("head", "full"):
-        assert all(0.005 <= g <= 0.095 for g in at_step_12(method)), method
+    head, full = at_step_12("head"), at_step_12("full")
+    assert all(g > 0 for g in head + full)
+    assert (round(min(head)), round(max(head))) == (1, 9) and (round(min(full)), round(max(full))) == (1, 11)
+    assert sum(g < 1 for g in head) == 2
     for method in ("bitfit", "lora", "spafit"):
-        assert sum(g <= 0.0251 for g in at_step_12(method)) == 2, method
+        assert sum(abs(g) <= 3 for g in at_step_12(method)) == 4, method
 
 
 def test_the_learning_rate_check_is_not_recorded_yet(budgets):
