@@ -117,9 +117,12 @@ def test_the_workers_of_a_pool_stop_with_their_parent(tmp_path, number):
     script.write_text(POOL)
     pids = tmp_path / "pids"
     pids.mkdir()
-    # its own session, so that the signal reaches the parent alone, as a `kill PID` does
+    # its own session, so that the signal reaches the parent alone, as a `kill PID` does; Ctrl-C's default action
+    # restored, since a child inherits an ignored SIGINT (a test worker may ignore it) and Python then never raises
+    # KeyboardInterrupt: the pool script, unlike the commands, installs no handler of its own
     process = subprocess.Popen([sys.executable, str(script), str(pids)], env=environment(), cwd=tmp_path,
-                               stderr=subprocess.PIPE, start_new_session=True)
+                               stderr=subprocess.PIPE, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler))
     try:
         wait_for(lambda: len(list(pids.iterdir())) == 2, 600, "two workers to start")
         workers = [int(p.stem) for p in pids.iterdir()]

@@ -64,6 +64,7 @@ def test_lessons_read_the_record_on_the_quick_profile(record):
     assert lesson_result("04", PROFILE) == record["results"]["04"]["42"]
 
 
+@pytest.mark.rerun  # about 90 s on one core: with `--rerun-record`, so that `make test` keeps to its time
 def test_the_budget_records_smallest_budget_reruns_to_its_seed_42():
     # every method at 250 snippets, seed 42: what lesson 05 trains live
     from spafit_course.lessons.budget_curves import budget_run, read_budget_record
