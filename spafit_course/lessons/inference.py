@@ -95,7 +95,8 @@ def p_text(p: float) -> str:
 
 def compare_family(pairs: dict, alpha: float = ALPHA) -> list[Comparison]:
     """Every comparison of a family ({(name_a, name_b): (scores_a, scores_b)}, scores paired seed by seed), with
-    its paired t-test and Holm's adjustment over the whole family."""
+    its paired t-test and Holm's adjustment over the whole family. A difference that is the same nonzero number on
+    every seed has no interval: it is not judged (`Comparison.judged`) and counts in the family at p = 1."""
     alpha = _level(alpha, "alpha")
     if not isinstance(pairs, dict) or not pairs:
         raise ValueError("pairs must be a non-empty dict {(name_a, name_b): (scores_a, scores_b)}")
