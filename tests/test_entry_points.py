@@ -15,18 +15,10 @@ from spafit_course.runs import sweep as runs_sweep
 from spafit_course.runs.models import load_model
 from spafit_course.runs.profiles import QUICK_MODEL
 
+from cli_run import run
+
 SIZE_VARIABLES = ("SPAFIT_PROFILE", "SPAFIT_TRAIN_SIZE", "SPAFIT_EVAL_SIZE", "SPAFIT_BATCH_SIZE", "SPAFIT_MAX_LENGTH",
                   "SPAFIT_EPOCHS")
-
-
-def run(argv, capsys):
-    """(exit status, stdout, stderr) of the command line, whether it returns or exits."""
-    try:
-        status = cli.main(argv)
-    except SystemExit as leave:
-        status = leave.code
-    out = capsys.readouterr()
-    return status, out.out, out.err
 
 
 @pytest.fixture(scope="module")

@@ -9,12 +9,13 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from spafit_course import SpafitConfig, apply_spafit, load_adapter, save_adapter
-from spafit_course import cli
 from spafit_course.lessons.stats import mean_and_se, paired_difference, verdict
 from spafit_course.runs import experiments
 from spafit_course.runs.models import tiny_model
 from spafit_course.runs.profiles import PROFILES, env_overrides, get_profile, unknown_variables
 from spafit_course.tuning.adapters import adapter_files
+
+from cli_run import run
 
 QUICK = PROFILES["quick"]
 SIZE_VARIABLES = ("SPAFIT_TRAIN_SIZE", "SPAFIT_EVAL_SIZE", "SPAFIT_BATCH_SIZE", "SPAFIT_MAX_LENGTH", "SPAFIT_EPOCHS")
@@ -24,15 +25,6 @@ SIZE_VARIABLES = ("SPAFIT_TRAIN_SIZE", "SPAFIT_EVAL_SIZE", "SPAFIT_BATCH_SIZE", 
 def clean_environment(monkeypatch):
     for variable in (*SIZE_VARIABLES, "SPAFIT_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
-
-
-def run(argv, capsys):
-    try:
-        status = cli.main(argv)
-    except SystemExit as leave:
-        status = leave.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 # --- SPAFIT_* variables --------------------------------------------------------------------------------------------

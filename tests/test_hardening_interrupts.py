@@ -19,6 +19,8 @@ from spafit_course.runs import experiments, locks
 from spafit_course.runs.provenance import distributed_launch
 from spafit_course.tuning.atomic import stale_temporaries, write_text
 
+from cli_run import run as run_cli
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -221,15 +223,6 @@ def test_an_empty_lock_is_busy_while_young_and_stale_when_old(tmp_path):
     old = time.time() - 2 * locks.EMPTY_LOCK_SECONDS
     os.utime(tmp_path / locks.LOCK_NAME, (old, old))
     locks.release(locks.acquire(tmp_path))
-
-
-def run_cli(argv, capsys):
-    try:
-        status = cli.main(argv)
-    except SystemExit as leave:
-        status = leave.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @pytest.fixture

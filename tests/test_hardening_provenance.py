@@ -13,16 +13,9 @@ from spafit_course.runs.models import tiny_model
 from spafit_course.runs.provenance import describe_run, run_record
 from spafit_course.runs.sweep import SWEEP_TRAIN_SIZE
 
+from cli_run import run
+
 SIZES = {"SPAFIT_TRAIN_SIZE": "8", "SPAFIT_EVAL_SIZE": "8", "SPAFIT_BATCH_SIZE": "8", "SPAFIT_MAX_LENGTH": "16"}
-
-
-def run(argv, capsys):
-    try:
-        status = cli.main(argv)
-    except SystemExit as leave:
-        status = leave.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @pytest.fixture
