@@ -8,6 +8,8 @@ notebook executed by nbval shows the very runs that a test has just made instead
 import os
 import tempfile
 
+import pytest
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -25,3 +27,24 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import torch
 
     torch.set_num_threads(1)
+
+
+#: Test files whose items each run a whole notebook in a kernel of their own, independent of one another.
+ONE_UNIT_PER_TEST = ("tests/test_standin_notebooks.py", "tests/test_standin_practice.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`make test`'s `--dist loadfile`, with one change: the stand-in notebook runs (10-30 s each) are handed out
+    one by one instead of file by file, so the last minutes are shared by both workers rather than left to one.
+    Every notebook nbval runs stays whole on one worker (its cells share one kernel), as does every other file."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class NotebooksWhole(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in ONE_UNIT_PER_TEST else path
+
+    return NotebooksWhole(config, log)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from cli_run import run
 
 from spafit_course import SpafitConfig, apply_spafit, closed_form_count, count_parameters
 from spafit_course.runs.models import meta_model, model_config, tiny_model
@@ -64,8 +65,7 @@ def test_count_cli_prints_design_numbers_offline():
     assert spafit_line.split()[3] == "6,084,610"  # "spafit N1=4 N2=9 <trainable>"
 
 
-def test_count_cli_rejects_bad_boundaries():
-    out = subprocess.run([sys.executable, "-m", "spafit_course.cli", "count", "--model", "bert-base-cased",
-                          "--n1", "5", "--n2", "13"], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 2
-    assert "need 0 <= N1 <= N2 <= L = 12, got N1=5, N2=13" in out.stderr
+def test_count_cli_rejects_bad_boundaries(capsys):
+    status, _, err = run(["count", "--model", "bert-base-cased", "--n1", "5", "--n2", "13"], capsys)
+    assert status == 2
+    assert "need 0 <= N1 <= N2 <= L = 12, got N1=5, N2=13" in err
