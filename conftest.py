@@ -35,9 +35,11 @@ ONE_UNIT_PER_TEST = ("tests/test_standin_notebooks.py", "tests/test_standin_prac
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """`make test`'s `--dist loadfile`, with one change: the stand-in notebook runs (10-30 s each) are handed out
-    one by one instead of file by file, so the last minutes are shared by both workers rather than left to one.
-    Every notebook nbval runs stays whole on one worker (its cells share one kernel), as does every other file."""
+    """`make test`'s `--dist loadfile`, with two changes. The stand-in notebook runs (10-30 s each) are handed out
+    one by one instead of file by file, so the last minutes are shared by both workers rather than left to one. A
+    practice notebook's solution and its exercise go to the same worker, solution first, so the exercise reads the
+    snippet pools the solution has just computed from the run memo instead of computing them beside it. Every
+    notebook nbval runs stays whole on one worker (its cells share one kernel), as does every other file."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
@@ -45,6 +47,9 @@ def pytest_xdist_make_scheduler(config, log):
     class NotebooksWhole(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
-            return nodeid if path in ONE_UNIT_PER_TEST else path
+            if path in ONE_UNIT_PER_TEST:
+                return nodeid
+            folder, _, name = path.partition("/")
+            return f"practice/{name}" if folder in ("solutions", "exercises") else path
 
     return NotebooksWhole(config, log)
