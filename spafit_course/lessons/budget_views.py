@@ -107,7 +107,7 @@ def plot_validation_curves(record: dict, key: str, ax=None, title: str = ""):
     import matplotlib.pyplot as plt
 
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.6))
+        _, ax = plt.subplots(figsize=(7.6, 3.6))
     for method, label in LESSON_04_METHODS.items():
         color = None
         for seed in complete_seeds(record, key):
@@ -116,15 +116,20 @@ def plot_validation_curves(record: dict, key: str, ax=None, title: str = ""):
             line, = ax.plot([s / run["steps"] for s in steps], accuracy, marker="o", color=color, alpha=0.6,
                             label=None if color else label)
             color = line.get_color()
-    return finish(ax, "share of the epoch trained", "validation accuracy", title)
+    # 25 lines fill the axes: the legend goes beside them
+    return finish(ax, "share of the epoch trained", "validation accuracy", title, outside=True)
 
 
-def finish(ax, xlabel: str, ylabel: str, title: str):
-    """Labels, a legend that keeps clear of rising curves, a light grid; the figure."""
+def finish(ax, xlabel: str, ylabel: str, title: str, outside: bool = False):
+    """Labels, a legend that keeps clear of rising curves (beside the axes if `outside`), a light grid; the
+    figure."""
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    if outside:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        ax.legend(fontsize=8, loc="lower right")
     ax.grid(True, alpha=0.3)
     ax.figure.tight_layout()
     return ax.figure
