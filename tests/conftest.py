@@ -50,7 +50,7 @@ def tiny_sizes(monkeypatch):
 
 def pytest_addoption(parser):
     parser.addoption("--rerun-record", action="store_true",
-                     help="also rerun seed 42 of every lesson experiment against the record (about ten minutes)")
+                     help="also rerun seed 42 of every lesson experiment against the record (about a quarter of an hour)")
 
 
 def pytest_configure(config):
