@@ -22,6 +22,12 @@ PROFILE = get_profile("quick")
 TOLERANCE = 0.002
 
 
+def far_from_record(rerun: dict, recorded: dict) -> dict:
+    """{name: (rerun, recorded)} for every score the rerun moved by more than `TOLERANCE`."""
+    return {name: (round(rerun[name], 4), round(recorded[name], 4)) for name in rerun
+            if abs(rerun[name] - recorded[name]) > TOLERANCE}
+
+
 @pytest.fixture(scope="module")
 def record():
     return recorded_seeds()
@@ -42,8 +48,7 @@ def test_seed_42_rerun_equals_the_record(record, experiment):
     rerun = dict(trained_results(RECORDED_EXPERIMENTS[experiment](PROFILE, 42)))
     recorded = dict(trained_results(record["results"][experiment]["42"]))
     assert rerun.keys() == recorded.keys()
-    far = {label: (round(rerun[label], 4), round(recorded[label], 4)) for label in rerun
-           if abs(rerun[label] - recorded[label]) > TOLERANCE}
+    far = far_from_record(rerun, recorded)
     assert not far, f"seed 42 rerun against the record: {far}"
 
 
@@ -59,8 +64,7 @@ def test_seed_42_of_the_control_and_lora_reruns_to_the_record(record):
     small = lesson_profile(PROFILE, 42)
     recorded = {row["method"]: row["score"] for row in record["results"]["04"]["42"]["rows"]}
     rerun = {method: shared_run(small, method, LESSON_04_METHODS[method])["score"] for method in EVERY_TIME}
-    far = {method: (rerun[method], recorded[method]) for method in EVERY_TIME
-           if abs(rerun[method] - recorded[method]) > TOLERANCE}
+    far = far_from_record(rerun, recorded)
     assert not far, f"seed 42 rerun against the record: {far}"
 
 
@@ -86,10 +90,6 @@ def test_the_budget_records_smallest_budget_reruns_to_its_seed_42():
 
     budgets = read_budget_record()
     assert budgets["profile"] == json.loads(json.dumps(asdict(PROFILE), default=list))
-    far = {}
-    for method in LESSON_04_METHODS:
-        rerun = budget_run(PROFILE, 42, 250, method, watch_points=0)["score"]
-        recorded = budgets["curves"][method]["250"]["42"]["score"]
-        if abs(rerun - recorded) > TOLERANCE:
-            far[method] = (rerun, recorded)
+    rerun = {method: budget_run(PROFILE, 42, 250, method, watch_points=0)["score"] for method in LESSON_04_METHODS}
+    far = far_from_record(rerun, {method: budgets["curves"][method]["250"]["42"]["score"] for method in rerun})
     assert not far, f"seed 42 at 250 snippets against the budget record: {far}"
